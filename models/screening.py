@@ -63,3 +63,20 @@ class ScreeningResult(FrozenModel):
     threshold: float
     matcher_version: str
     lists: list[ListVersion]
+
+
+class ListFormat(StrEnum):
+    OFAC_CSV = "ofac_csv"
+    """OFAC legacy CSV: a directory with sdn.csv (or cons_prim.csv) and alt/add files."""
+    UN_XML = "un_xml"
+    FTM_JSON = "ftm_json"
+    """OpenSanctions FollowTheMoney entities, one JSON object per line."""
+
+
+class ListSpec(FrozenModel):
+    """One configured sanctions/PEP list (setting `CLEARWAY_SANCTIONS_LISTS`)."""
+
+    source: str
+    format: ListFormat
+    path: str
+    """File, or for OFAC CSV the primary file (sdn.csv / cons_prim.csv) beside alt/add."""
