@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Debian packages the platform needs beyond PyPI: tesseract reads MRZs off document images.
+# Debian packages the platform needs beyond PyPI: tesseract reads MRZs off document images;
+# the OCR-B font (the typeface ICAO 9303 mandates for MRZs) renders realistic test/bench scans.
 set -euo pipefail
 missing=()
 command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr tesseract-ocr-eng)
+[ -f /usr/share/fonts/opentype/ocr-b/OCRB.otf ] || missing+=(fonts-ocr-b)
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then
   echo "please install: ${missing[*]} (apt-get install ${missing[*]})" >&2
