@@ -57,6 +57,11 @@ class MrzData(FrozenModel):
     sex: str
     expiry_date: dt.date | None = None
     optional_data: str = ""
+    check_digit_failures: list[str] = []
+    """Names of the fields whose ICAO check digit failed: document_number, date_of_birth,
+    expiry_date, optional_data, composite. Empty when every check digit is valid."""
+    names_truncated: bool = False
+    """The name field is full to its last position, so the issuer may have truncated names."""
 
 
 class DocumentCheck(FrozenModel):

@@ -1,0 +1,29 @@
+"""One way to build a Temporal client: pydantic payloads, encrypted, for every process."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
+
+from clearway.crypto import EncryptionCodec, KeyRing
+from clearway.secrets import resolve_secrets
+from clearway.settings import Settings
+
+
+def build_codec(settings: Settings) -> EncryptionCodec:
+    return EncryptionCodec(KeyRing.parse(resolve_secrets(settings).encryption_keys))
+
+
+def build_data_converter(settings: Settings) -> DataConverter:
+    return dataclasses.replace(pydantic_data_converter, payload_codec=build_codec(settings))
+
+
+async def connect(settings: Settings, target: str | None = None) -> Client:
+    return await Client.connect(
+        target or settings.temporal_target,
+        namespace=settings.temporal_namespace,
+        data_converter=build_data_converter(settings),
+    )

@@ -1,0 +1,50 @@
+"""Workflow-level payloads for onboarding: the start input and the information update.
+
+The workflow cannot read settings (no I/O), so everything deployment-specific it needs —
+task queue names, SLAs — travels in its input and is fixed for the life of the execution.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from pydantic import Field
+
+from models.common import FrozenModel, StrictInput
+from models.documents import DocumentInput
+from models.onboarding import DocumentSubmission, OnboardingApplication
+
+
+class OnboardingConfig(FrozenModel):
+    screening_queue: str
+    ledger_queue: str
+    review_sla: timedelta
+    information_timeout: timedelta
+
+
+class OnboardingInput(FrozenModel):
+    application: OnboardingApplication
+    config: OnboardingConfig
+
+
+class InformationRequestBody(StrictInput):
+    """Body of `POST /v1/onboarding/{application_id}/information`."""
+
+    documents: Annotated[list[DocumentSubmission], Field(min_length=1, max_length=5)]
+    note: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class InformationUpdate(FrozenModel):
+    documents: list[DocumentSubmission]
+    note: str | None = None
+    submitted_by: str
+
+    def documents_as_inputs(self) -> list[DocumentInput]:
+        return to_document_inputs(self.documents)
+
+
+def to_document_inputs(documents: list[DocumentSubmission]) -> list[DocumentInput]:
+    return [
+        DocumentInput(kind=d.kind.value, mrz=d.mrz, image_base64=d.image_base64) for d in documents
+    ]

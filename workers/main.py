@@ -1,0 +1,105 @@
+"""Worker process: one Temporal worker per task queue, all in one process by default.
+
+Queues follow scaling concerns (DESIGN.md): `workflows` (orchestration, cheap),
+`ledger` (PostgreSQL-bound, thread pool sized to the connection pool) and `screening`
+(CPU-bound checks on a thread pool; the sanctions index and risk model are built once here
+and shared by every activity call). `clearway worker --queues ledger` runs just one of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Sequence
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.cases import CaseActivities
+from activities.customers import CustomerActivities
+from activities.kyc_checks import DocumentActivities, RiskActivities, ScreeningActivities
+from activities.risk import load_risk_model
+from activities.screening.index import IndexHolder
+from clearway.db import session_factory
+from clearway.logging import get_logger
+from clearway.settings import QUEUE_NAMES, Settings
+from workflows.customer_onboarding import CustomerOnboardingWorkflow
+
+log = get_logger(__name__)
+
+WORKFLOWS = [CustomerOnboardingWorkflow]
+
+
+class WorkerSet:
+    """The workers of one process plus the executors they own, so shutdown frees both."""
+
+    def __init__(self, workers: list[Worker], executors: list[concurrent.futures.Executor]):
+        self.workers = workers
+        self.executors = executors
+
+    async def run(self) -> None:
+        try:
+            await asyncio.gather(*(w.run() for w in self.workers))
+        finally:
+            for ex in self.executors:
+                ex.shutdown(wait=False, cancel_futures=True)
+
+    async def shutdown(self) -> None:
+        await asyncio.gather(*(w.shutdown() for w in self.workers), return_exceptions=True)
+
+
+def build_workers(
+    client: Client,
+    settings: Settings,
+    engine: Engine | None,
+    queues: Sequence[str] = QUEUE_NAMES,
+) -> WorkerSet:
+    unknown = set(queues) - set(QUEUE_NAMES)
+    if unknown:
+        raise ValueError(f"unknown task queue(s): {', '.join(sorted(unknown))}")
+    workers: list[Worker] = []
+    executors: list[concurrent.futures.Executor] = []
+    if "workflows" in queues:
+        workers.append(Worker(client, task_queue=settings.queue("workflows"), workflows=WORKFLOWS))
+    if "ledger" in queues:
+        if engine is None:
+            raise ValueError("the ledger queue needs a database engine")
+        sessions = session_factory(engine)
+        pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=settings.database_pool_size, thread_name_prefix="ledger"
+        )
+        executors.append(pool)
+        cases, customers = CaseActivities(sessions), CustomerActivities(sessions)
+        workers.append(
+            Worker(
+                client,
+                task_queue=settings.queue("ledger"),
+                activities=[
+                    cases.open_case,
+                    cases.record_case_event,
+                    customers.open_customer_account,
+                ],
+                activity_executor=pool,
+                max_concurrent_activities=settings.database_pool_size,
+            )
+        )
+    if "screening" in queues:
+        holder = IndexHolder.load(settings.sanctions_lists)
+        model = load_risk_model(settings.risk_model_path)
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="screening")
+        executors.append(pool)
+        documents = DocumentActivities()
+        screening = ScreeningActivities(holder, settings.screening_threshold)
+        risk = RiskActivities(model)
+        workers.append(
+            Worker(
+                client,
+                task_queue=settings.queue("screening"),
+                activities=[documents.verify_documents, screening.screen_party, risk.assess_risk],
+                activity_executor=pool,
+                max_concurrent_activities=8,
+            )
+        )
+    log.info("workers built", queues=[w.task_queue for w in workers])
+    return WorkerSet(workers, executors)
