@@ -1,0 +1,228 @@
+"""Portal routes: submit an application, read its status, answer a request for information."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.documents.mrz import mrz_syntax_error
+from api import deps
+from api.auth import Principal, require_roles
+from api.errors import ApiError, ErrorDetail, ErrorResponse
+from api.temporal_errors import update_refusal
+from clearway.logging import get_logger
+from clearway.secrets import Secrets
+from clearway.settings import Settings
+from models.common import BusinessKey
+from models.onboarding import DocumentSubmission, OnboardingApplication, OnboardingState
+from models.onboarding_workflow import (
+    InformationRequestBody,
+    InformationUpdate,
+    OnboardingConfig,
+    OnboardingInput,
+)
+from workflows.customer_onboarding import CustomerOnboardingWorkflow
+
+router = APIRouter(prefix="/v1/onboarding", tags=["onboarding"])
+log = get_logger(__name__)
+
+FINGERPRINT_MEMO = "request_fingerprint"
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+
+
+class OnboardingAccepted(BaseModel):
+    application_id: str
+    workflow_id: str
+    status: str
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "application_id": "app-7f3a",
+                    "workflow_id": "onboarding-app-7f3a",
+                    "status": "received",
+                }
+            ]
+        }
+    }
+
+
+def workflow_id_for(application_id: str) -> str:
+    return f"onboarding-{application_id}"
+
+
+def fingerprint(secrets: Secrets, application: OnboardingApplication) -> str:
+    """Keyed hash of the canonical body: the memo is not encrypted, so a plain hash of
+    personal data would be guessable; an HMAC is not."""
+    key = secrets.request_hmac_key.encode()
+    return hmac.new(key, application.model_dump_json().encode(), hashlib.sha256).hexdigest()
+
+
+def validate_documents(documents: list[DocumentSubmission], prefix: str = "documents") -> None:
+    """Structural checks the workflow cannot recover from, answered as 422 before it starts.
+    Check digits and content problems are findings for the workflow, not errors."""
+    details: list[ErrorDetail] = []
+    for i, doc in enumerate(documents):
+        if doc.mrz:
+            problem = mrz_syntax_error(doc.mrz)
+            if problem:
+                details.append(ErrorDetail(field=f"{prefix}[{i}].mrz", message=problem))
+        if doc.image_base64:
+            try:
+                raw = base64.b64decode(doc.image_base64, validate=True)
+            except (binascii.Error, ValueError):
+                details.append(
+                    ErrorDetail(field=f"{prefix}[{i}].image_base64", message="not valid base64")
+                )
+                continue
+            if not raw.startswith(_IMAGE_MAGIC):
+                details.append(
+                    ErrorDetail(
+                        field=f"{prefix}[{i}].image_base64", message="image must be PNG or JPEG"
+                    )
+                )
+    if details:
+        summary = "; ".join(f"{d.field}: {d.message}" for d in details)
+        raise ApiError(422, "invalid_document", f"invalid request: {summary}", details)
+
+
+def onboarding_config(settings: Settings) -> OnboardingConfig:
+    return OnboardingConfig(
+        screening_queue=settings.queue("screening"),
+        ledger_queue=settings.queue("ledger"),
+        review_sla=settings.review_sla,
+        information_timeout=dt.timedelta(days=settings.information_timeout_days),
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=OnboardingAccepted,
+    responses={
+        200: {"model": OnboardingAccepted, "description": "same application already submitted"},
+        409: {"model": ErrorResponse, "description": "application id used with another body"},
+    },
+)
+async def submit_application(
+    application: OnboardingApplication,
+    response: Response,
+    principal: Annotated[Principal, Depends(require_roles("portal"))],
+    client: Annotated[Client, Depends(deps.temporal)],
+    settings: Annotated[Settings, Depends(deps.settings)],
+    secrets: Annotated[Secrets, Depends(deps.secrets)],
+) -> OnboardingAccepted:
+    validate_documents(application.documents)
+    wf_id = workflow_id_for(application.application_id)
+    fp = fingerprint(secrets, application)
+    try:
+        await client.start_workflow(
+            CustomerOnboardingWorkflow.run,
+            OnboardingInput(application=application, config=onboarding_config(settings)),
+            id=wf_id,
+            task_queue=settings.queue("workflows"),
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            memo={FINGERPRINT_MEMO: fp, "submitted_by": principal.subject},
+        )
+    except WorkflowAlreadyStartedError:
+        handle = client.get_workflow_handle(wf_id)
+        desc = await handle.describe()
+        memo = await desc.memo()
+        if memo.get(FINGERPRINT_MEMO) != fp:
+            raise ApiError(
+                409,
+                "conflict",
+                f"application_id {application.application_id!r} was already submitted "
+                "with a different body",
+            ) from None
+        state = await _query_state(handle)
+        response.status_code = status.HTTP_200_OK
+        return OnboardingAccepted(
+            application_id=application.application_id,
+            workflow_id=wf_id,
+            status=state.status.value if state else "received",
+        )
+    log.info("onboarding started", workflow_id=wf_id, portal=principal.subject)
+    return OnboardingAccepted(
+        application_id=application.application_id, workflow_id=wf_id, status="received"
+    )
+
+
+async def _query_state(handle: WorkflowHandle[object, object]) -> OnboardingState | None:
+    try:
+        return await handle.query(CustomerOnboardingWorkflow.status, result_type=OnboardingState)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+
+
+def redact_for_portal(state: OnboardingState) -> OnboardingState:
+    """Portals face the applicant: never reveal screening hits or risk reasons (tipping off
+    a suspect about a sanctions or AML concern is itself an offence in most regimes)."""
+    decision = state.decision
+    if decision is not None:
+        decision = decision.model_copy(update={"reasons": [], "officer_decisions": []})
+    return state.model_copy(
+        update={"risk": None, "screening": None, "decision": decision, "officer_decisions": []}
+    )
+
+
+@router.get(
+    "/{application_id}",
+    response_model=OnboardingState,
+    responses={404: {"model": ErrorResponse}},
+)
+async def get_application(
+    application_id: BusinessKey,
+    principal: Annotated[
+        Principal, Depends(require_roles("portal", "officer", "senior_officer", "auditor"))
+    ],
+    client: Annotated[Client, Depends(deps.temporal)],
+) -> OnboardingState:
+    handle = client.get_workflow_handle(workflow_id_for(application_id))
+    state = await _query_state(handle)
+    if state is None:
+        raise ApiError(404, "not_found", f"no onboarding application {application_id!r}")
+    if principal.roles & {"officer", "senior_officer", "auditor"}:
+        return state
+    return redact_for_portal(state)
+
+
+@router.post(
+    "/{application_id}/information",
+    response_model=OnboardingState,
+    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+)
+async def provide_information(
+    application_id: BusinessKey,
+    body: InformationRequestBody,
+    principal: Annotated[Principal, Depends(require_roles("portal"))],
+    client: Annotated[Client, Depends(deps.temporal)],
+) -> OnboardingState:
+    validate_documents(body.documents)
+    handle = client.get_workflow_handle(workflow_id_for(application_id))
+    try:
+        state = await handle.execute_update(
+            CustomerOnboardingWorkflow.provide_information,
+            InformationUpdate(
+                documents=body.documents, note=body.note, submitted_by=principal.subject
+            ),
+            result_type=OnboardingState,
+        )
+    except Exception as exc:
+        raise update_refusal(exc, f"application {application_id!r}") from exc
+    return redact_for_portal(state)

