@@ -42,3 +42,6 @@ class RiskAssessment(FrozenModel):
     outcome: RiskOutcome
     reasons: list[Finding]
     model_version: str
+    jurisdictions_as_of: dt.date | None = None
+    """Date of the FATF statement the country rules used, so an auditor can tell which
+    lists a decision was made against."""
