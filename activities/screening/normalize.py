@@ -1,0 +1,123 @@
+"""Names → comparison tokens.
+
+Screening compares names written by different clerks in different scripts, so everything
+that varies without changing who is meant is removed before comparison: script
+(transliterated to ASCII), case, punctuation, honorifics, particles (al-, bin, von, de la),
+legal-form suffixes, and spelling variants of the Arabic "abd al-" compound.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jellyfish
+from rigour.names import remove_org_types
+from unidecode import unidecode
+
+from models.screening import PartySchema
+
+PARTICLES = frozenset(
+    "al el ul bin ben ibn bint binti abu abou von van der den de la le del della da das dos "
+    "du di y e".split()
+)
+"""Joining words that lists add or drop freely; never identifying on their own."""
+
+HONORIFICS = frozenset(
+    "mr mrs ms miss mx dr prof sir dame lord lady sheikh shaikh shaykh sheik haji hajji hadji "
+    "alhaji mullah mulla maulana maulvi mawlawi mawlavi qari hafiz imam general gen colonel col "
+    "major maj captain capt lieutenant lt sergeant sgt brigadier admiral commander "
+    "engineer eng his her excellency he".split()
+)
+
+LEGAL_FORMS = frozenset(
+    "llc ltd limited inc incorporated corp corporation co company plc gmbh ag kg mbh sa sas "
+    "sarl srl spa bv nv oy ab asa as aps jsc ojsc cjsc pjsc ooo zao oao pao tov llp lp "
+    "pte pvt sdn bhd fze fzco fzc fzllc est establishment cv de sociedad anonima".split()
+)
+"""Checked after rigour's org-type table, for the abbreviations lists leave dangling."""
+
+ORG_SCHEMAS = frozenset(
+    {PartySchema.ORGANIZATION, PartySchema.COMPANY, PartySchema.LEGAL_ENTITY}
+)
+
+_APOSTROPHES = re.compile(r"[''`´ʼʻ’‘]")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_ABD = re.compile(r"^(abdoul|abdool|abdul|abdel|abdal|abdol|abdu|abd)(?=[a-z]{3,})")
+_ABD_WORDS = frozenset({"abd", "abdu", "abdul", "abdel", "abdal", "abdol", "abdoul", "abdool"})
+
+
+@dataclass(frozen=True, slots=True)
+class NormName:
+    """A name ready for comparison; computed once per list name at index build."""
+
+    tokens: tuple[str, ...]
+    phonetics: tuple[str, ...]
+    joined: str
+
+    @property
+    def sort_key(self) -> tuple[str, ...]:
+        return tuple(sorted(self.tokens))
+
+
+def ascii_fold(text: str) -> str:
+    """Transliterate to lower-case ASCII words (Cyrillic, Arabic, CJK, accents)."""
+    text = _APOSTROPHES.sub("", text)
+    return _NON_ALNUM.sub(" ", unidecode(text).lower()).strip()
+
+
+def phonetic_key(token: str) -> str:
+    """Metaphone with the leading vowel neutralised (Osama / Usama, Ibrahim / Ebrahim)."""
+    if token.isdigit():
+        return token
+    key = jellyfish.metaphone(token) or token
+    if token[0] in "aeiouy":
+        key = "A" + key[1:] if key[:1] in "AEIOU" else "A" + key
+    return key
+
+
+def _merge_abd(tokens: list[str]) -> list[str]:
+    """'abd al karim' / 'abdul karim' / 'abdelkarim' → 'abdkarim'."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok in _ABD_WORDS and i + 1 < len(tokens):
+            j = i + 1
+            if tokens[j] in ("al", "el", "ul", "ol") and j + 1 < len(tokens):
+                j += 1
+            out.append("abd" + tokens[j])
+            i = j + 1
+            continue
+        out.append(_ABD.sub("abd", tok))
+        i += 1
+    return out
+
+
+@lru_cache(maxsize=65536)
+def name_tokens(name: str, schema: PartySchema = PartySchema.PERSON) -> tuple[str, ...]:
+    folded = ascii_fold(name)
+    if schema in ORG_SCHEMAS:
+        folded = remove_org_types(folded)
+    raw = folded.split()
+    if schema in ORG_SCHEMAS:
+        kept = [t for t in raw if t not in LEGAL_FORMS and t not in PARTICLES]
+        # Single letters left over from "S. A." or "L.L.C." say nothing about identity.
+        kept = [t for t in kept if len(t) > 1 or t.isdigit()] or kept
+    else:
+        kept = [t for t in raw if t not in HONORIFICS]
+        kept = _merge_abd(kept)
+        kept = [t for t in kept if t not in PARTICLES]
+    # A name made only of stop words keeps them: better weak tokens than none.
+    return tuple(kept or raw)
+
+
+@lru_cache(maxsize=65536)
+def normalize_name(name: str, schema: PartySchema = PartySchema.PERSON) -> NormName:
+    tokens = name_tokens(name, schema)
+    return NormName(
+        tokens=tokens,
+        phonetics=tuple(phonetic_key(t) for t in tokens),
+        joined="".join(tokens),
+    )
