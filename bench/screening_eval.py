@@ -251,7 +251,7 @@ def _same_person(a: ListEntry, b: ListEntry) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threshold", type=float, default=None)
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()
     settings = get_settings()
     threshold = args.threshold if args.threshold is not None else settings.screening_threshold
     rng = random.Random(SEED)

@@ -30,6 +30,7 @@ INITIAL_SIM = 0.85
 PHONETIC_SIM = 0.88
 EXTRA_TOKEN_COST = {True: 0.55, False: 0.3}
 """Fraction of its weight an unpaired token of the longer name costs (org, person)."""
+CONFLICT_COST = 0.5
 SPLIT_MERGE_DISCOUNT = 0.04
 WEAK_ALIAS_PENALTY = 0.08
 
@@ -39,11 +40,6 @@ DOB_MISMATCH_PENALTY = 0.3
 COUNTRY_MATCH_BONUS = 0.02
 COUNTRY_MISMATCH_PENALTY = 0.04
 SCHEMA_MISMATCH_PENALTY = 0.2
-
-
-def _weight(token: str) -> float:
-    # Short tokens (initials, "li", "un") identify less; +2 keeps them from vanishing.
-    return min(len(token), 10) + 2.0
 
 
 def token_similarity(a: str, pa: str, b: str, pb: str) -> float:
@@ -81,21 +77,24 @@ def _aligned(a: NormName, b: NormName, org: bool) -> float:
             continue
         used_a.add(i)
         used_b.add(j)
-        w = _weight(a.tokens[i]) + _weight(b.tokens[j])
+        w = a.weights[i] + b.weights[j]
         if len(a.tokens[i]) == 1 or len(b.tokens[j]) == 1:
-            w = 2 * _weight("x")  # an initial confirms little, whatever it abbreviates
+            w = 6.0  # an initial confirms little, whatever it abbreviates
         matched += sim * w
         matched_weight += w
-    missing_a = sum(_weight(t) for i, t in enumerate(a.tokens) if i not in used_a)
-    unpaired_b = sorted(
-        (_weight(t) for j, t in enumerate(b.tokens) if j not in used_b), reverse=True
-    )
+    missing_a = sum(w for i, w in enumerate(a.weights) if i not in used_a)
+    unpaired_b = sorted((w for j, w in enumerate(b.weights) if j not in used_b), reverse=True)
     # Only as many tokens as the longer name has in excess can be "omitted middle names";
     # the rest disagree outright. A one-token name matching one token of a longer name is a
     # shared surname, not a match, so nothing is excused then.
     excused = len(b.tokens) - len(a.tokens)
     extra_cost = 1.0 if len(a.tokens) == 1 else EXTRA_TOKEN_COST[org]
-    penalty = extra_cost * sum(unpaired_b[:excused]) + sum(unpaired_b[excused:])
+    conflicting = sum(unpaired_b[excused:])
+    penalty = extra_cost * sum(unpaired_b[:excused]) + conflicting
+    # Tokens unpaired on both sides contradict each other (different given names of two
+    # siblings), which is stronger evidence than a token one side simply lacks.
+    if missing_a and conflicting:
+        penalty += CONFLICT_COST * (missing_a + conflicting) / 2
     denom = matched_weight + missing_a + penalty
     return matched / denom if denom else 0.0
 

@@ -46,6 +46,9 @@ _APOSTROPHES = re.compile(r"[''`´ʼʻ’‘]")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _ABD = re.compile(r"^(abdoul|abdool|abdul|abdel|abdal|abdol|abdu|abd)(?=[a-z]{3,})")
 _ABD_WORDS = frozenset({"abd", "abdu", "abdul", "abdel", "abdal", "abdol", "abdoul", "abdool"})
+_ALLAH = frozenset({"allah", "ullah", "illah", "ollah", "alla", "ulla"})
+LOW_WEIGHT = frozenset({"abd"}) | LEGAL_FORMS
+"""Tokens kept for alignment but weighing little: they are shared by unrelated names."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,7 @@ class NormName:
 
     tokens: tuple[str, ...]
     phonetics: tuple[str, ...]
+    weights: tuple[float, ...]
     joined: str
 
     @property
@@ -77,22 +81,31 @@ def phonetic_key(token: str) -> str:
     return key
 
 
-def _merge_abd(tokens: list[str]) -> list[str]:
-    """'abd al karim' / 'abdul karim' / 'abdelkarim' → 'abdkarim'."""
+def _split_abd(tokens: list[str]) -> list[str]:
+    """'abd al karim' / 'abdul karim' / 'abdelkarim' → 'abd karim' (one spelling, split)."""
     out: list[str] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok in _ABD_WORDS and i + 1 < len(tokens):
-            j = i + 1
-            if tokens[j] in ("al", "el", "ul", "ol") and j + 1 < len(tokens):
-                j += 1
-            out.append("abd" + tokens[j])
-            i = j + 1
+    for tok in tokens:
+        if tok in _ABD_WORDS:
+            out.append("abd")
             continue
-        out.append(_ABD.sub("abd", tok))
-        i += 1
+        m = _ABD.match(tok)
+        if m:
+            out.append("abd")
+            tok = tok[m.end() :]
+        if out and out[-1] == "abd" and tok in _ALLAH:
+            tok = "lah"
+        out.append(tok)
     return out
+
+
+def _drop_person_particles(tokens: list[str]) -> list[str]:
+    # One-letter particles ("y", "e") only between names: at the edges they are initials.
+    last = len(tokens) - 1
+    return [
+        t
+        for i, t in enumerate(tokens)
+        if t not in PARTICLES or (len(t) == 1 and (i == 0 or i == last))
+    ]
 
 
 @lru_cache(maxsize=65536)
@@ -102,15 +115,21 @@ def name_tokens(name: str, schema: PartySchema = PartySchema.PERSON) -> tuple[st
         folded = remove_org_types(folded)
     raw = folded.split()
     if schema in ORG_SCHEMAS:
-        kept = [t for t in raw if t not in LEGAL_FORMS and t not in PARTICLES]
+        kept = [t for t in raw if t not in PARTICLES]
         # Single letters left over from "S. A." or "L.L.C." say nothing about identity.
         kept = [t for t in kept if len(t) > 1 or t.isdigit()] or kept
     else:
         kept = [t for t in raw if t not in HONORIFICS]
-        kept = _merge_abd(kept)
-        kept = [t for t in kept if t not in PARTICLES]
+        kept = _drop_person_particles(_split_abd(kept))
     # A name made only of stop words keeps them: better weak tokens than none.
     return tuple(kept or raw)
+
+
+def token_weight(token: str) -> float:
+    """Longer tokens identify more; short ones (+2) and low-weight ones still count a bit."""
+    if token in LOW_WEIGHT:
+        return 1.5
+    return min(len(token), 10) + 2.0
 
 
 @lru_cache(maxsize=65536)
@@ -119,5 +138,6 @@ def normalize_name(name: str, schema: PartySchema = PartySchema.PERSON) -> NormN
     return NormName(
         tokens=tokens,
         phonetics=tuple(phonetic_key(t) for t in tokens),
-        joined="".join(tokens),
+        weights=tuple(token_weight(t) for t in tokens),
+        joined="".join(t for t in tokens if t not in LOW_WEIGHT) or "".join(tokens),
     )
