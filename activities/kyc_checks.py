@@ -8,16 +8,18 @@ non-retryable errors, so a bad input fails fast instead of being retried for hou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.documents.verify import verify_documents as run_document_checks
 from activities.risk import RiskModel
 from activities.risk import assess_risk as run_risk_model
-from activities.screening.index import IndexHolder
+from activities.screening.index import get_index
 from models.documents import DocumentVerificationResult, VerifyDocumentsInput
 from models.risk import AssessRiskInput, RiskAssessment
-from models.screening import ScreeningResult, ScreenPartyInput
+from models.screening import ListSpec, ScreeningResult, ScreenPartyInput
 
 
 class DocumentActivities:
@@ -30,13 +32,18 @@ class DocumentActivities:
 
 
 class ScreeningActivities:
-    def __init__(self, holder: IndexHolder, threshold: float) -> None:
-        self._holder = holder
+    """Screens against the configured lists. The index is built once per process and
+    rebuilt only when a list file's content changes (see `get_index`); building it here in
+    the constructor means the first activity never pays the load."""
+
+    def __init__(self, lists: Sequence[ListSpec], threshold: float) -> None:
+        self._lists = list(lists)
         self._threshold = threshold
+        get_index(self._lists)
 
     @activity.defn(name="screen_party")
     def screen_party(self, inp: ScreenPartyInput) -> ScreeningResult:
-        result = self._holder.index.screen(inp, self._threshold)
+        result = get_index(self._lists).screen(inp, self._threshold)
         activity.logger.info("party screened", extra={"hits": len(result.hits)})
         return result
 

@@ -20,15 +20,12 @@ from activities.cases import CaseActivities
 from activities.customers import CustomerActivities
 from activities.kyc_checks import DocumentActivities, RiskActivities, ScreeningActivities
 from activities.risk import load_risk_model
-from activities.screening.index import IndexHolder
 from clearway.db import session_factory
 from clearway.logging import get_logger
 from clearway.settings import QUEUE_NAMES, Settings
-from workflows.customer_onboarding import CustomerOnboardingWorkflow
+from workflows.registry import WORKFLOWS
 
 log = get_logger(__name__)
-
-WORKFLOWS = [CustomerOnboardingWorkflow]
 
 
 class WorkerSet:
@@ -85,12 +82,11 @@ def build_workers(
             )
         )
     if "screening" in queues:
-        holder = IndexHolder.load(settings.sanctions_lists)
         model = load_risk_model(settings.risk_model_path)
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="screening")
         executors.append(pool)
         documents = DocumentActivities()
-        screening = ScreeningActivities(holder, settings.screening_threshold)
+        screening = ScreeningActivities(settings.sanctions_lists, settings.screening_threshold)
         risk = RiskActivities(model)
         workers.append(
             Worker(

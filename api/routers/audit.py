@@ -16,7 +16,7 @@ from api.errors import ApiError, ErrorResponse
 from api.history import decode_history
 from clearway.crypto import EncryptionCodec
 from clearway.logging import get_logger
-from workers.main import WORKFLOWS
+from workflows.registry import WORKFLOWS
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 log = get_logger(__name__)

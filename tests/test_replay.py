@@ -1,0 +1,39 @@
+"""Recorded histories must replay against today's workflow code.
+
+A change that would break running executions (reordered activities, a new step without
+`workflow.patched`) fails here. Refresh the recordings deliberately with
+`CLEARWAY_RECORD_HISTORIES=1 pytest tests/integration/test_onboarding_api.py`, and only
+together with a patch that keeps the old path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from clearway.crypto import EncryptionCodec, KeyRing
+from tests.conftest import TEST_ENCRYPTION_KEYS
+from workflows.registry import WORKFLOWS
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_recorded_histories_exist() -> None:
+    assert len(HISTORIES) >= 2, "keep recorded histories for the replay test"
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_history_replays(path: Path) -> None:
+    converter = dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=EncryptionCodec(KeyRing.parse(TEST_ENCRYPTION_KEYS)),
+    )
+    history = WorkflowHistory.from_json(f"onboarding-{path.stem}", path.read_text())  # noqa: ASYNC240
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"

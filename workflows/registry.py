@@ -1,0 +1,7 @@
+"""Every workflow type this code base runs: what workers register and the replayer checks."""
+
+from __future__ import annotations
+
+from workflows.customer_onboarding import CustomerOnboardingWorkflow
+
+WORKFLOWS: list[type] = [CustomerOnboardingWorkflow]
