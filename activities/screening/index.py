@@ -41,19 +41,26 @@ MAX_POSTING_SHARE = 0.2
 """Keys filed under more than this share of all names are too common to block on."""
 
 
-def blocking_keys(name: NormName) -> set[str]:
-    keys: set[str] = set()
-    for token, phon in zip(name.tokens, name.phonetics, strict=True):
-        if len(token) < 2:
-            continue
-        keys.add("t:" + token)
-        keys.add("p:" + phon)
-        if len(token) >= 5:
-            keys.add("f:" + token[:4])
-            keys.add("b:" + token[-4:])
-    if len(name.tokens) > 1 and len(name.joined) >= 5:
-        keys.add("j:" + name.joined[:5])
+def token_keys(token: str, phonetic: str) -> list[str]:
+    """Exact, phonetic, prefix and suffix keys: a typo rarely breaks all four."""
+    if len(token) < 2:
+        return []
+    keys = ["t:" + token, "p:" + phonetic]
+    if len(token) >= 5:
+        keys += ["f:" + token[:4], "b:" + token[-4:]]
     return keys
+
+
+def key_groups(name: NormName) -> list[list[str]]:
+    """Blocking keys grouped by the evidence they stand for (one group per token)."""
+    groups = [token_keys(t, p) for t, p in zip(name.tokens, name.phonetics, strict=True)]
+    if len(name.tokens) > 1 and len(name.joined) >= 5:
+        groups.append(["j:" + name.joined[:5]])
+    return [g for g in groups if g]
+
+
+def blocking_keys(name: NormName) -> set[str]:
+    return {key for group in key_groups(name) for key in group}
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,17 +104,23 @@ class SanctionsIndex:
         )
 
     def _candidates(self, norm: NormName) -> list[int]:
-        arrays: list[npt.NDArray[np.int32]] = []
-        weights: list[npt.NDArray[np.float64]] = []
-        for key in blocking_keys(norm):
-            found = self._postings.get(key)
-            if found is not None:
-                arrays.append(found[0])
-                weights.append(np.full(len(found[0]), found[1]))
-        if not arrays:
-            return []
-        ids = np.concatenate(arrays)
-        support = np.bincount(ids, weights=np.concatenate(weights))
+        support = np.zeros(len(self.names), dtype=np.float64)
+        for group in key_groups(norm):
+            arrays: list[npt.NDArray[np.int32]] = []
+            weights: list[npt.NDArray[np.float64]] = []
+            for key in group:
+                found = self._postings.get(key)
+                if found is not None:
+                    arrays.append(found[0])
+                    weights.append(np.full(len(found[0]), found[1]))
+            if not arrays:
+                continue
+            # A token's several keys are one piece of evidence: cap at its strongest key so
+            # a common token matching on four keys cannot outrank two rare tokens.
+            cap = max(float(w[0]) for w in weights)
+            ids = np.concatenate(arrays)
+            per_token = np.bincount(ids, np.concatenate(weights), minlength=len(self.names))
+            support += np.minimum(per_token, cap)
         nonzero = np.flatnonzero(support)
         if len(nonzero) > MAX_CANDIDATES:
             top = np.argpartition(support[nonzero], -MAX_CANDIDATES)[-MAX_CANDIDATES:]
@@ -147,7 +160,9 @@ class SanctionsIndex:
         ranked = sorted(best.items(), key=lambda item: -item[1][0])[:limit]
         return [self._hit(entry_no, *found) for entry_no, found in ranked]
 
-    def _hit(self, entry_no: int, score: float, explanation: str, name: _IndexedName) -> ScreeningHit:
+    def _hit(
+        self, entry_no: int, score: float, explanation: str, name: _IndexedName
+    ) -> ScreeningHit:
         entry = self.entries[entry_no]
         return ScreeningHit(
             source=entry.source,

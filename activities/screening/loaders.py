@@ -238,7 +238,9 @@ def _un_birth_date(el: ET.Element) -> BirthDate | None:
     date_text, year_text = _text(el, "DATE"), _text(el, "YEAR")
     if date_text:
         parsed = dt.date.fromisoformat(date_text[:10])
-        return BirthDate(parsed.year, parsed.year, parsed.month, parsed.day, kind == "APPROXIMATELY")
+        return BirthDate(
+            parsed.year, parsed.year, parsed.month, parsed.day, kind == "APPROXIMATELY"
+        )
     if year_text:
         year = int(year_text)
         return BirthDate(year, year, None, None, kind == "APPROXIMATELY")
@@ -252,7 +254,9 @@ def _un_entry(source: str, el: ET.Element, person: bool) -> ListEntry:
     dataid = _text(el, "DATAID")
     if not dataid:
         raise ValueError("missing DATAID")
-    parts = ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME") if person else ("FIRST_NAME",)
+    parts = (
+        ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME") if person else ("FIRST_NAME",)
+    )
     name = " ".join(t for t in (_text(el, p) for p in parts) if t)
     if not name:
         raise ValueError(f"DATAID {dataid}: no name")
@@ -292,7 +296,10 @@ def load_un(source: str, path: Path) -> LoadedList:
     if root.tag != "CONSOLIDATED_LIST":
         raise ListLoadError(str(path), f"<{root.tag}>", "root is not CONSOLIDATED_LIST")
     entries: list[ListEntry] = []
-    for group, child, person in (("INDIVIDUALS", "INDIVIDUAL", True), ("ENTITIES", "ENTITY", False)):
+    for group, child, person in (
+        ("INDIVIDUALS", "INDIVIDUAL", True),
+        ("ENTITIES", "ENTITY", False),
+    ):
         for i, el in enumerate(root.findall(f"{group}/{child}"), 1):
             try:
                 entries.append(_un_entry(source, el, person))
@@ -353,7 +360,7 @@ def _ftm_entry(source: str, obj: Any) -> ListEntry | None:
         parsed = _ftm_date(raw_date)
         if parsed is not None:
             entry.birth_dates.append(parsed)
-    for key in ("nationality", "citizenship", "country", "jurisdiction"):
+    for key in ("nationality", "citizenship", "country", "jurisdiction", "flag"):
         for code in values(key):
             _add_country(entry, code)
     entry.programs = values("programId") or values("program")

@@ -24,7 +24,7 @@ from models.screening import PartySchema
 
 MATCHER_VERSION = "clearway-names-1.0"
 
-MIN_TOKEN_SIM = 0.55
+MIN_TOKEN_SIM = 0.62
 """Token pairs less similar than this are not aligned at all (they are different words)."""
 INITIAL_SIM = 0.85
 PHONETIC_SIM = 0.88

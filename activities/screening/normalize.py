@@ -38,9 +38,7 @@ LEGAL_FORMS = frozenset(
 )
 """Checked after rigour's org-type table, for the abbreviations lists leave dangling."""
 
-ORG_SCHEMAS = frozenset(
-    {PartySchema.ORGANIZATION, PartySchema.COMPANY, PartySchema.LEGAL_ENTITY}
-)
+ORG_SCHEMAS = frozenset({PartySchema.ORGANIZATION, PartySchema.COMPANY, PartySchema.LEGAL_ENTITY})
 
 _APOSTROPHES = re.compile(r"[''`´ʼʻ’‘]")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
