@@ -197,7 +197,7 @@ CATALOGUE: dict[Code, CodeSpec] = {
 }
 
 
-def finding(code: Code, field: str | None = None, **facts: object) -> Finding:
+def finding(code: Code, field: str | None = None, /, **facts: object) -> Finding:
     """Build a finding from the catalogue so severities and wording never drift per call site."""
     spec = CATALOGUE[code]
     return Finding(
