@@ -25,9 +25,6 @@ import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rapidfuzz import fuzz, process
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
@@ -212,9 +209,7 @@ def build_pairs(entries: list[ListEntry], rng: random.Random) -> tuple[list[Pair
     for e in rng.sample(screenable, 700):
         pool = by_source[e.source]
         name = natural(e)[0]
-        found = process.extract(
-            name, [n for n, _ in pool], scorer=fuzz.token_sort_ratio, limit=8
-        )
+        found = process.extract(name, [n for n, _ in pool], scorer=fuzz.token_sort_ratio, limit=8)
         for _, _, pos in found:
             other_name, other = pool[pos]
             if other is e or _same_person(e, other):
@@ -321,10 +316,14 @@ def main() -> None:
     for n, name in enumerate(randoms):
         alerts += bool(index.search(ScreenPartyInput(party_id=f"r{n}", name=name), threshold))
     print("\n== search (index, blocking + matcher) at threshold", threshold)
-    print(f"  variant queries finding their entry: {found}/{len(variants)} = "
-          f"{found / len(variants):.3f}")
-    print(f"  generated non-listed names raising any alert: {alerts}/{len(randoms)} = "
-          f"{alerts / len(randoms):.3f}")
+    print(
+        f"  variant queries finding their entry: {found}/{len(variants)} = "
+        f"{found / len(variants):.3f}"
+    )
+    print(
+        f"  generated non-listed names raising any alert: {alerts}/{len(randoms)} = "
+        f"{alerts / len(randoms):.3f}"
+    )
 
 
 if __name__ == "__main__":

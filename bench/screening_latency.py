@@ -5,6 +5,7 @@ only; timings depend on the machine and are never asserted.
 Usage: python bench/screening_latency.py [--queries N]
 """
 
+# ruff: noqa: E402 - thread limits must be set before numpy is imported
 from __future__ import annotations
 
 import os
@@ -16,12 +17,8 @@ import argparse
 import gc
 import random
 import statistics
-import sys
 import time
 import tracemalloc
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psutil
 

@@ -27,7 +27,6 @@ from activities.screening.normalize import ORG_SCHEMAS, NormName, normalize_name
 from models.screening import (
     ListSpec,
     ListVersion,
-    PartySchema,
     ScreeningHit,
     ScreeningResult,
     ScreenPartyInput,

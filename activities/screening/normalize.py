@@ -40,7 +40,7 @@ LEGAL_FORMS = frozenset(
 
 ORG_SCHEMAS = frozenset({PartySchema.ORGANIZATION, PartySchema.COMPANY, PartySchema.LEGAL_ENTITY})
 
-_APOSTROPHES = re.compile(r"[''`´ʼʻ’‘]")
+_APOSTROPHES = re.compile("['`\u00b4\u02bc\u02bb\u2019\u2018]")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _ABD = re.compile(r"^(abdoul|abdool|abdul|abdel|abdal|abdol|abdu|abd)(?=[a-z]{3,})")
 _ABD_WORDS = frozenset({"abd", "abdu", "abdul", "abdel", "abdal", "abdol", "abdoul", "abdool"})

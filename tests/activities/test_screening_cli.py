@@ -52,5 +52,7 @@ def test_batch(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(dst.open()))
     assert {r["query_id"] for r in rows} == {"c1", "c3"}
-    assert ("ofac_sdn", "6365") in {(r["source"], r["source_id"]) for r in rows if r["query_id"] == "c1"}
+    assert ("ofac_sdn", "6365") in {
+        (r["source"], r["source_id"]) for r in rows if r["query_id"] == "c1"
+    }
     assert "306" in {r["source_id"] for r in rows if r["query_id"] == "c3"}

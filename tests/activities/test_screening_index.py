@@ -55,7 +55,9 @@ def test_clean_names_have_no_hit(index: SanctionsIndex, name: str) -> None:
 
 
 def test_dob_mismatch_drops_and_match_explains(index: SanctionsIndex) -> None:
-    query = ScreenPartyInput(party_id="t", name="Hasan Nasrallah", date_of_birth=dt.date(1960, 8, 31))
+    query = ScreenPartyInput(
+        party_id="t", name="Hasan Nasrallah", date_of_birth=dt.date(1960, 8, 31)
+    )
     hit = next(h for h in index.search(query, THRESHOLD) if h.source_id == "2686")
     assert "DOB matches 1960-08-31" in hit.explanation
     assert hit.score == 1.0
