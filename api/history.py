@@ -22,12 +22,12 @@ def _collect(msg: Message, out: list[Payload]) -> None:
     for field, value in msg.ListFields():
         if field.message_type is None:
             continue
-        if field.message_type.GetOptions().map_entry:
-            values = list(value.values())
-        elif field.label == field.LABEL_REPEATED:
-            values = list(value)
-        else:
+        if isinstance(value, Message):
             values = [value]
+        elif field.message_type.GetOptions().map_entry:
+            values = list(value.values())
+        else:
+            values = list(value)
         for item in values:
             if not isinstance(item, Message):
                 continue

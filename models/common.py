@@ -28,16 +28,22 @@ class StrictInput(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
+# Built once at import: pycountry loads its database lazily from files, which the workflow
+# sandbox forbids (payloads are validated inside it), and a set lookup is faster anyway.
+_ALPHA2: frozenset[str] = frozenset(c.alpha_2 for c in pycountry.countries)
+_CURRENCIES: frozenset[str] = frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
 def _alpha2(value: str) -> str:
     code = value.upper()
-    if pycountry.countries.get(alpha_2=code) is None:
+    if code not in _ALPHA2:
         raise ValueError(f"'{value}' is not an ISO 3166-1 alpha-2 country code")
     return code
 
 
 def _currency(value: str) -> str:
     code = value.upper()
-    if pycountry.currencies.get(alpha_3=code) is None:
+    if code not in _CURRENCIES:
         raise ValueError(f"'{value}' is not an ISO 4217 currency code")
     return code
 

@@ -93,7 +93,7 @@ class Case(Base):
     workflow_id: Mapped[str] = mapped_column(String(128), unique=True)
     subject: Mapped[str] = mapped_column(String(128))
     """Business reference of what the case is about (application id), not a person's name."""
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(32))
     risk_level: Mapped[str] = mapped_column(String(16))
     reasons: Mapped[list[Any]] = mapped_column(JSONB, default=list)
     opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.cases import CaseActivities
 from activities.customers import CustomerActivities
@@ -26,6 +27,18 @@ from clearway.settings import QUEUE_NAMES, Settings
 from workflows.registry import WORKFLOWS
 
 log = get_logger(__name__)
+
+
+# Libraries the payload models call during validation (EmailStr, ISO code lookups). They
+# are deterministic, and pycountry reads its database files lazily, which the sandbox would
+# refuse (`open`), so they are passed through rather than re-imported per workflow run.
+PASSTHROUGH_MODULES = ("email_validator", "idna", "pycountry")
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+    )
 
 
 class WorkerSet:
@@ -58,7 +71,14 @@ def build_workers(
     workers: list[Worker] = []
     executors: list[concurrent.futures.Executor] = []
     if "workflows" in queues:
-        workers.append(Worker(client, task_queue=settings.queue("workflows"), workflows=WORKFLOWS))
+        workers.append(
+            Worker(
+                client,
+                task_queue=settings.queue("workflows"),
+                workflows=WORKFLOWS,
+                workflow_runner=workflow_runner(),
+            )
+        )
     if "ledger" in queues:
         if engine is None:
             raise ValueError("the ledger queue needs a database engine")
@@ -83,7 +103,7 @@ def build_workers(
         )
     if "screening" in queues:
         model = load_risk_model(settings.risk_model_path)
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="screening")
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="screening")
         executors.append(pool)
         documents = DocumentActivities()
         screening = ScreeningActivities(settings.sanctions_lists, settings.screening_threshold)

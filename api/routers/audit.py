@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
-from temporalio.client import Client
+from temporalio.api.history.v1 import History
+from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
 
@@ -38,7 +39,7 @@ class ReplayResponse(BaseModel):
     events: int
 
 
-async def _fetch(client: Client, workflow_id: str) -> Any:
+async def _fetch(client: Client, workflow_id: str) -> WorkflowHistory:
     handle = client.get_workflow_handle(workflow_id)
     try:
         return await handle.fetch_history()
@@ -67,7 +68,7 @@ async def workflow_history(
         run_id=desc.run_id,
         workflow_type=desc.workflow_type,
         status=desc.status.name if desc.status else "UNKNOWN",
-        events=await decode_history(history.to_proto(), codec),
+        events=await decode_history(History(events=history.events), codec),
     )
 
 
@@ -95,7 +96,7 @@ async def workflow_replay(
     )
     return ReplayResponse(
         workflow_id=workflow_id,
-        run_id=history.run_id if hasattr(history, "run_id") else None,
+        run_id=history.run_id,
         deterministic=failure is None,
         error=str(failure) if failure else None,
         events=len(history.events),

@@ -36,7 +36,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('workflow_id', sa.String(length=128), nullable=False),
     sa.Column('subject', sa.String(length=128), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=32), nullable=False),
     sa.Column('risk_level', sa.String(length=16), nullable=False),
     sa.Column('reasons', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('opened_at', sa.DateTime(timezone=True), nullable=False),

@@ -6,6 +6,7 @@ import base64
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
+from temporalio.api.history.v1 import History
 from temporalio.client import Client
 
 from clearway.settings import Settings
@@ -33,7 +34,7 @@ async def test_history_is_encrypted_at_rest_and_decoded_for_auditors(stack: Stac
     # Straight from Temporal, without the codec: no personal data in any payload.
     raw_client = await Client.connect(stack.client.service_client.config.target_host)
     raw = await raw_client.get_workflow_handle(workflow_id).fetch_history()
-    raw_bytes = raw.to_proto().SerializeToString()
+    raw_bytes = History(events=raw.events).SerializeToString()
     for secret in (b"Holmberg", b"HOLMBERG", b"applicant@example.com", b"Storgatan"):
         assert secret not in raw_bytes, f"{secret!r} leaked into Temporal history"
     assert b"binary/encrypted" in raw_bytes
