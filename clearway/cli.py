@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import signal
-import sys
 from collections.abc import Iterator
 
 import click
@@ -204,4 +203,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

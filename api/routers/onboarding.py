@@ -38,6 +38,7 @@ router = APIRouter(prefix="/v1/onboarding", tags=["onboarding"])
 log = get_logger(__name__)
 
 FINGERPRINT_MEMO = "request_fingerprint"
+OnboardingHandle = WorkflowHandle[CustomerOnboardingWorkflow, OnboardingState]
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 
 
@@ -138,7 +139,7 @@ async def submit_application(
             memo={FINGERPRINT_MEMO: fp, "submitted_by": principal.subject},
         )
     except WorkflowAlreadyStartedError:
-        handle = client.get_workflow_handle(wf_id)
+        handle = _handle(client, application.application_id)
         desc = await handle.describe()
         memo = await desc.memo()
         if memo.get(FINGERPRINT_MEMO) != fp:
@@ -161,9 +162,15 @@ async def submit_application(
     )
 
 
-async def _query_state(handle: WorkflowHandle[object, object]) -> OnboardingState | None:
+def _handle(client: Client, application_id: str) -> OnboardingHandle:
+    return client.get_workflow_handle_for(
+        CustomerOnboardingWorkflow.run, workflow_id_for(application_id)
+    )
+
+
+async def _query_state(handle: OnboardingHandle) -> OnboardingState | None:
     try:
-        return await handle.query(CustomerOnboardingWorkflow.status, result_type=OnboardingState)
+        return await handle.query(CustomerOnboardingWorkflow.status)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             return None
@@ -193,8 +200,7 @@ async def get_application(
     ],
     client: Annotated[Client, Depends(deps.temporal)],
 ) -> OnboardingState:
-    handle = client.get_workflow_handle(workflow_id_for(application_id))
-    state = await _query_state(handle)
+    state = await _query_state(_handle(client, application_id))
     if state is None:
         raise ApiError(404, "not_found", f"no onboarding application {application_id!r}")
     if principal.roles & {"officer", "senior_officer", "auditor"}:
@@ -214,14 +220,13 @@ async def provide_information(
     client: Annotated[Client, Depends(deps.temporal)],
 ) -> OnboardingState:
     validate_documents(body.documents)
-    handle = client.get_workflow_handle(workflow_id_for(application_id))
+    handle = _handle(client, application_id)
     try:
         state = await handle.execute_update(
             CustomerOnboardingWorkflow.provide_information,
             InformationUpdate(
                 documents=body.documents, note=body.note, submitted_by=principal.subject
             ),
-            result_type=OnboardingState,
         )
     except Exception as exc:
         raise update_refusal(exc, f"application {application_id!r}") from exc
