@@ -20,9 +20,9 @@ from api.temporal_errors import update_refusal
 from clearway.logging import get_logger
 from models.cases import CasePage, CaseStatus, CaseView, DecisionRequest, DecisionUpdate
 from models.tables import Case, CaseEvent
-from workflows.customer_onboarding import CustomerOnboardingWorkflow
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
+DECIDE_UPDATE = "decide"
 log = get_logger(__name__)
 OFFICERS = ("officer", "senior_officer")
 
@@ -112,9 +112,12 @@ async def decide_case(
         actor=principal.subject,
         role=role,
     )
-    handle = client.get_workflow_handle_for(CustomerOnboardingWorkflow.run, row.workflow_id)
+    # Any case-owning workflow (onboarding, re-screening review, ...) exposes the same
+    # `decide` update, so the queue routes decisions by the case's workflow id alone.
+    handle = client.get_workflow_handle(row.workflow_id)
     try:
-        return await handle.execute_update(CustomerOnboardingWorkflow.decide, update)
+        view: CaseView = await handle.execute_update(DECIDE_UPDATE, update, result_type=CaseView)
+        return view
     except Exception as exc:
         error = update_refusal(exc, f"case {case_id!r}")
         if isinstance(error, ApiError):
