@@ -8,8 +8,10 @@ non-retryable errors, so a bad input fails fast instead of being retried for hou
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -17,18 +19,42 @@ from activities.documents.verify import verify_documents as run_document_checks
 from activities.risk import RiskModel
 from activities.risk import assess_risk as run_risk_model
 from activities.screening.index import get_index
+from clearway.document_store import ImageNotFoundError, load_image
 from models.documents import DocumentVerificationResult, VerifyDocumentsInput
 from models.risk import AssessRiskInput, RiskAssessment
 from models.screening import ListSpec, ScreeningResult, ScreenPartyInput
 
 
 class DocumentActivities:
+    """Document checks. Scans arrive as claim checks (`image_ref`) and are loaded here, so
+    only this activity ever holds the image bytes, never the workflow history."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
     @activity.defn(name="verify_documents")
     def verify_documents(self, inp: VerifyDocumentsInput) -> DocumentVerificationResult:
         try:
-            return run_document_checks(inp)
-        except ValueError as exc:
+            return run_document_checks(self._resolve_images(inp))
+        except (ImageNotFoundError, ValueError) as exc:
             raise ApplicationError(str(exc), type="InvalidDocument", non_retryable=True) from exc
+
+    def _resolve_images(self, inp: VerifyDocumentsInput) -> VerifyDocumentsInput:
+        if not any(d.image_ref for d in inp.documents):
+            return inp
+        with self._sessions() as session:
+            documents = [
+                d.model_copy(
+                    update={
+                        "image_base64": base64.b64encode(load_image(session, d.image_ref)).decode(),
+                        "image_ref": None,
+                    }
+                )
+                if d.image_ref
+                else d
+                for d in inp.documents
+            ]
+        return inp.model_copy(update={"documents": documents})
 
 
 class ScreeningActivities:

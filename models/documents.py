@@ -20,6 +20,8 @@ class DocumentInput(FrozenModel):
     kind: str
     mrz: str | None = None
     image_base64: str | None = None
+    image_ref: str | None = None
+    """Claim check for an image stored by the API; resolved by the activity, not the check."""
 
 
 class ApplicantFacts(FrozenModel):

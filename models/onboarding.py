@@ -56,12 +56,16 @@ class DocumentSubmission(StrictInput):
     kind: DocumentKind
     mrz: Annotated[str | None, Field(max_length=200)] = None
     """Machine-readable zone, lines separated by newlines (TD1 3x30, TD2 2x36, TD3 2x44)."""
-    image_base64: Annotated[str | None, Field(max_length=15_000_000)] = None
-    """PNG or JPEG scan of the data page; the MRZ is read from it when `mrz` is absent."""
+    image_base64: Annotated[str | None, Field(max_length=14_000_000)] = None
+    """PNG or JPEG scan of the data page (at most 10 MB); the MRZ is read from it when `mrz`
+    is absent. The API stores the image and the workflow only carries `image_ref`."""
+    image_ref: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
+    """Set by the API, never by clients: SHA-256 of the stored image (claim check), so a
+    scan neither bloats Temporal history past its payload limit nor lives there forever."""
 
     @model_validator(mode="after")
     def _needs_mrz_or_image(self) -> DocumentSubmission:
-        if not self.mrz and not self.image_base64:
+        if not self.mrz and not self.image_base64 and not self.image_ref:
             raise ValueError("a document needs either 'mrz' or 'image_base64'")
         return self
 

@@ -46,5 +46,7 @@ class InformationUpdate(FrozenModel):
 
 def to_document_inputs(documents: list[DocumentSubmission]) -> list[DocumentInput]:
     return [
-        DocumentInput(kind=d.kind.value, mrz=d.mrz, image_base64=d.image_base64) for d in documents
+        DocumentInput(
+            kind=d.kind.value, mrz=d.mrz, image_base64=d.image_base64, image_ref=d.image_ref
+        ) for d in documents
     ]

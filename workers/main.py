@@ -113,7 +113,9 @@ def build_workers(
         model = load_risk_model(settings.risk_model_path)
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="screening")
         executors.append(pool)
-        documents = DocumentActivities()
+        if engine is None:
+            raise ValueError("the screening queue needs a database engine (document images)")
+        documents = DocumentActivities(session_factory(engine))
         screening = ScreeningActivities(settings.sanctions_lists, settings.screening_threshold)
         risk = RiskActivities(model)
         workers.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import datetime as dt
@@ -11,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response, status
 from pydantic import BaseModel
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -21,6 +23,7 @@ from api import deps
 from api.auth import Principal, require_roles
 from api.errors import ApiError, ErrorDetail, ErrorResponse
 from api.temporal_errors import update_refusal
+from clearway.document_store import MAX_IMAGE_BYTES, store_image
 from clearway.logging import get_logger
 from clearway.secrets import Secrets
 from clearway.settings import Settings
@@ -76,6 +79,13 @@ def validate_documents(documents: list[DocumentSubmission], prefix: str = "docum
     Check digits and content problems are findings for the workflow, not errors."""
     details: list[ErrorDetail] = []
     for i, doc in enumerate(documents):
+        if doc.image_ref:
+            details.append(
+                ErrorDetail(
+                    field=f"{prefix}[{i}].image_ref",
+                    message="set by the API; send the scan as image_base64",
+                )
+            )
         if doc.mrz:
             problem = mrz_syntax_error(doc.mrz)
             if problem:
@@ -88,7 +98,14 @@ def validate_documents(documents: list[DocumentSubmission], prefix: str = "docum
                     ErrorDetail(field=f"{prefix}[{i}].image_base64", message="not valid base64")
                 )
                 continue
-            if not raw.startswith(_IMAGE_MAGIC):
+            if len(raw) > MAX_IMAGE_BYTES:
+                details.append(
+                    ErrorDetail(
+                        field=f"{prefix}[{i}].image_base64",
+                        message=f"image is {len(raw)} bytes; the limit is {MAX_IMAGE_BYTES}",
+                    )
+                )
+            elif not raw.startswith(_IMAGE_MAGIC):
                 details.append(
                     ErrorDetail(
                         field=f"{prefix}[{i}].image_base64", message="image must be PNG or JPEG"
@@ -97,6 +114,28 @@ def validate_documents(documents: list[DocumentSubmission], prefix: str = "docum
     if details:
         summary = "; ".join(f"{d.field}: {d.message}" for d in details)
         raise ApiError(422, "invalid_document", f"invalid request: {summary}", details)
+
+
+def _store_images(
+    sessions: sessionmaker[Session], application_id: str, documents: list[DocumentSubmission]
+) -> list[DocumentSubmission]:
+    out = []
+    with sessions.begin() as session:
+        for doc in documents:
+            if doc.image_base64:
+                ref = store_image(session, application_id, base64.b64decode(doc.image_base64))
+                doc = doc.model_copy(update={"image_base64": None, "image_ref": ref})
+            out.append(doc)
+    return out
+
+
+async def claim_check(
+    sessions: sessionmaker[Session], application_id: str, documents: list[DocumentSubmission]
+) -> list[DocumentSubmission]:
+    """Swap every scan for a reference to its stored copy before anything reaches Temporal."""
+    if not any(d.image_base64 for d in documents):
+        return documents
+    return await asyncio.to_thread(_store_images, sessions, application_id, documents)
 
 
 def onboarding_config(settings: Settings) -> OnboardingConfig:
@@ -124,14 +163,19 @@ async def submit_application(
     client: Annotated[Client, Depends(deps.temporal)],
     settings: Annotated[Settings, Depends(deps.settings)],
     secrets: Annotated[Secrets, Depends(deps.secrets)],
+    sessions: Annotated[sessionmaker[Session], Depends(deps.sessions)],
 ) -> OnboardingAccepted:
     validate_documents(application.documents)
     wf_id = workflow_id_for(application.application_id)
     fp = fingerprint(secrets, application)
+    documents = await claim_check(sessions, application.application_id, application.documents)
     try:
         await client.start_workflow(
             CustomerOnboardingWorkflow.run,
-            OnboardingInput(application=application, config=onboarding_config(settings)),
+            OnboardingInput(
+                application=application.model_copy(update={"documents": documents}),
+                config=onboarding_config(settings),
+            ),
             id=wf_id,
             task_queue=settings.queue("workflows"),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -218,15 +262,15 @@ async def provide_information(
     body: InformationRequestBody,
     principal: Annotated[Principal, Depends(require_roles("portal"))],
     client: Annotated[Client, Depends(deps.temporal)],
+    sessions: Annotated[sessionmaker[Session], Depends(deps.sessions)],
 ) -> OnboardingState:
     validate_documents(body.documents)
     handle = _handle(client, application_id)
+    documents = await claim_check(sessions, application_id, body.documents)
     try:
         state = await handle.execute_update(
             CustomerOnboardingWorkflow.provide_information,
-            InformationUpdate(
-                documents=body.documents, note=body.note, submitted_by=principal.subject
-            ),
+            InformationUpdate(documents=documents, note=body.note, submitted_by=principal.subject),
         )
     except Exception as exc:
         raise update_refusal(exc, f"application {application_id!r}") from exc

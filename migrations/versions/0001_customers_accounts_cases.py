@@ -52,6 +52,16 @@ def upgrade() -> None:
     sa.UniqueConstraint('workflow_id')
     )
     op.create_index('ix_cases_status_opened', 'cases', ['status', 'opened_at', 'case_id'], unique=False)
+    op.create_table('document_images',
+    sa.Column('image_id', sa.String(length=64), nullable=False),
+    sa.Column('application_id', sa.String(length=64), nullable=False),
+    sa.Column('media_type', sa.String(length=32), nullable=False),
+    sa.Column('size_bytes', sa.Integer(), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.PrimaryKeyConstraint('image_id')
+    )
+    op.create_index('ix_document_images_application_id', 'document_images', ['application_id'], unique=False)
     op.create_table('customers',
     sa.Column('customer_id', sa.String(length=64), nullable=False),
     sa.Column('application_id', sa.String(length=64), nullable=False),
@@ -91,6 +101,8 @@ def downgrade() -> None:
     op.drop_index('ix_accounts_customer_id', table_name='accounts')
     op.drop_table('accounts')
     op.drop_table('customers')
+    op.drop_index('ix_document_images_application_id', table_name='document_images')
+    op.drop_table('document_images')
     op.drop_index('ix_cases_status_opened', table_name='cases')
     op.drop_table('cases')
     op.drop_index('ix_case_events_case_id', table_name='case_events')
