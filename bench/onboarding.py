@@ -49,7 +49,7 @@ from models.onboarding_workflow import OnboardingInput
 from models.risk import AssessRiskInput, RiskAssessment, RiskLevel, RiskOutcome
 from models.screening import ScreeningResult, ScreenPartyInput
 from tests.factories import application
-from workers.main import build_workers
+from workers.main import build_workers, workflow_runner
 from workflows.customer_onboarding import CustomerOnboardingWorkflow
 from workflows.registry import WORKFLOWS
 
@@ -135,7 +135,12 @@ async def throughput(settings_real: Settings, settings_noop: Settings, n: int) -
     noop_client = await connect(settings_noop)
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=8)
     noop_workers = [
-        Worker(noop_client, task_queue=settings_noop.queue("workflows"), workflows=WORKFLOWS),
+        Worker(
+            noop_client,
+            task_queue=settings_noop.queue("workflows"),
+            workflows=WORKFLOWS,
+            workflow_runner=workflow_runner(),
+        ),
         Worker(
             noop_client,
             task_queue=settings_noop.queue("screening"),

@@ -48,5 +48,6 @@ def to_document_inputs(documents: list[DocumentSubmission]) -> list[DocumentInpu
     return [
         DocumentInput(
             kind=d.kind.value, mrz=d.mrz, image_base64=d.image_base64, image_ref=d.image_ref
-        ) for d in documents
+        )
+        for d in documents
     ]
