@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 from activities.documents.verify import verify_documents as run_document_checks
 from activities.risk import RiskModel
 from activities.risk import assess_risk as run_risk_model
+from activities.screening.active import active_specs
 from activities.screening.index import get_index
 from clearway.document_store import ImageNotFoundError, load_image
 from models.documents import DocumentVerificationResult, VerifyDocumentsInput
@@ -58,18 +59,30 @@ class DocumentActivities:
 
 
 class ScreeningActivities:
-    """Screens against the configured lists. The index is built once per process and
-    rebuilt only when a list file's content changes (see `get_index`); building it here in
-    the constructor means the first activity never pays the load."""
+    """Screens against the active lists: the configured ones, each replaced by the version
+    `clearway lists update` activated for its source (see `active_specs`, a DB read cached
+    ~30 s). The index is built once per process and rebuilt only when the files change (see
+    `get_index`); building it in the constructor means the first activity never pays it."""
 
-    def __init__(self, lists: Sequence[ListSpec], threshold: float) -> None:
+    def __init__(
+        self,
+        lists: Sequence[ListSpec],
+        threshold: float,
+        sessions: sessionmaker[Session] | None = None,
+    ) -> None:
         self._lists = list(lists)
         self._threshold = threshold
-        get_index(self._lists)
+        self._sessions = sessions
+        get_index(self._specs())
+
+    def _specs(self) -> list[ListSpec]:
+        if self._sessions is None:
+            return self._lists
+        return active_specs(self._lists, self._sessions)
 
     @activity.defn(name="screen_party")
     def screen_party(self, inp: ScreenPartyInput) -> ScreeningResult:
-        result = get_index(self._lists).screen(inp, self._threshold)
+        result = get_index(self._specs()).screen(inp, self._threshold)
         activity.logger.info("party screened", extra={"hits": len(result.hits)})
         return result
 

@@ -207,6 +207,10 @@ def _register_optional_groups() -> None:
         from clearway.cli_screen import screen
 
         cli.add_command(screen)
+    with contextlib.suppress(ImportError):
+        from clearway.cli_lists import lists
+
+        cli.add_command(lists)
 
 
 _register_optional_groups()

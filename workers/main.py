@@ -21,6 +21,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.cases import CaseActivities
 from activities.customers import CustomerActivities
 from activities.kyc_checks import DocumentActivities, RiskActivities, ScreeningActivities
+from activities.rescreening import CustomerStatusActivities, RescreeningActivities
 from activities.risk import load_risk_model
 from clearway.db import session_factory
 from clearway.logging import get_logger
@@ -103,6 +104,7 @@ def build_workers(
                     cases.open_case,
                     cases.record_case_event,
                     customers.open_customer_account,
+                    CustomerStatusActivities(sessions).freeze_customer,
                 ],
                 activity_executor=pool,
                 max_concurrent_activities=settings.database_pool_size,
@@ -116,13 +118,22 @@ def build_workers(
         if engine is None:
             raise ValueError("the screening queue needs a database engine (document images)")
         documents = DocumentActivities(session_factory(engine))
-        screening = ScreeningActivities(settings.sanctions_lists, settings.screening_threshold)
+        screening = ScreeningActivities(
+            settings.sanctions_lists, settings.screening_threshold, session_factory(engine)
+        )
+        rescreening = RescreeningActivities(session_factory(engine), model)
         risk = RiskActivities(model)
         workers.append(
             Worker(
                 client,
                 task_queue=settings.queue("screening"),
-                activities=[documents.verify_documents, screening.screen_party, risk.assess_risk],
+                activities=[
+                    documents.verify_documents,
+                    screening.screen_party,
+                    risk.assess_risk,
+                    rescreening.compute_list_delta,
+                    rescreening.rescreen_customers_page,
+                ],
                 activity_executor=pool,
                 max_concurrent_activities=8,
                 graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,

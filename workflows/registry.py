@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from workflows.customer_onboarding import CustomerOnboardingWorkflow
+from workflows.customer_review import CustomerReviewWorkflow
+from workflows.rescreening import RescreeningWorkflow
 
-WORKFLOWS: list[type] = [CustomerOnboardingWorkflow]
+WORKFLOWS: list[type] = [CustomerOnboardingWorkflow, RescreeningWorkflow, CustomerReviewWorkflow]
