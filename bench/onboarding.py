@@ -116,7 +116,15 @@ async def run_batch(settings: Settings, n: int) -> float:
             for a in apps
         )
     )
-    results: list[OnboardingState] = await asyncio.gather(*(h.result() for h in handles))
+    try:
+        async with asyncio.timeout(max(60.0, n / 2)):
+            results: list[OnboardingState] = await asyncio.gather(*(h.result() for h in handles))
+    except TimeoutError:
+        states = await asyncio.gather(
+            *(h.query(CustomerOnboardingWorkflow.status) for h in handles)
+        )
+        stuck = [s.application_id for s in states if s.status.value != "approved"]
+        raise SystemExit(f"{len(stuck)}/{n} onboardings did not complete, e.g. {stuck[:3]}")
     elapsed = time.perf_counter() - started
     approved = sum(r.status.value == "approved" for r in results)
     if approved != n:

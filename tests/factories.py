@@ -6,7 +6,13 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from activities.documents.names import mrz_variants
 from activities.documents.specimen import td3
+
+
+def mrz_name(name: str) -> list[str]:
+    """The name as an issuer prints it in the MRZ: ICAO 9303 transliteration (Ö → OE)."""
+    return list(mrz_variants(name)[0])
 
 
 def passport_mrz(
@@ -20,8 +26,8 @@ def passport_mrz(
     sex: str = "F",
 ) -> str:
     return td3(
-        surname=surname.upper().replace(" ", "<"),
-        given_names=given_names.upper(),
+        surname="<".join(mrz_name(surname)),
+        given_names=" ".join(mrz_name(given_names)),
         document_number=number,
         nationality=nationality3,
         date_of_birth=dob,
