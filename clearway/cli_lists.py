@@ -209,7 +209,7 @@ def rescreening_input(
     current: ListVersionRef,
     previous: ListVersionRef | None,
     *,
-    page_size: int = 500,
+    page_size: int = 1000,
     pages_per_run: int = 100,
 ) -> RescreeningInput:
     return RescreeningInput(

@@ -127,7 +127,7 @@ class ReviewConfig(FrozenModel):
 class RescreeningConfig(FrozenModel):
     screening_queue: str
     review: ReviewConfig
-    page_size: int = 500
+    page_size: int = 1000
     pages_per_run: int = 100
     """Pages screened before continue-as-new: bounds each run's history (~6 events a page
     plus a few per review started) whatever the number of customers."""

@@ -200,17 +200,19 @@ async def test_list_update_rescreens_customers_and_officers_decide(
     assert repeat.exit_code == 0, repeat.output
     assert "already registered" in repeat.output and "already started" in repeat.output
 
-    # A second sweep over the same version (here: forced, with one customer per page and
+    # A second sweep over the same version (here: forced, with small pages and one page
     # per run) finds the cleared customer again but opens nothing; the frozen one is skipped.
     with Session(stack.engine) as db:
         active_customers = db.scalar(
             select(func.count()).select_from(Customer).where(Customer.status == "active")
         )
+    assert active_customers is not None
+    page = -(-active_customers // 4)  # about five one-page runs, however full the database
     description = await handle.describe()
     rerun_input = await _first_input(stack, handle)
     forced = rerun_input.model_copy(
         update={
-            "config": rerun_input.config.model_copy(update={"page_size": 1, "pages_per_run": 1})
+            "config": rerun_input.config.model_copy(update={"page_size": page, "pages_per_run": 1})
         }
     )
     rerun = await stack.client.start_workflow(
