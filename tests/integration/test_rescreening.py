@@ -158,6 +158,11 @@ async def test_list_update_rescreens_customers_and_officers_decide(
     specs = active_specs(stack.settings.sanctions_lists, session_factory(stack.engine))
     assert ListSpec(source=source, format=ListFormat.OFAC_CSV, path=active.stored_path) in specs
 
+    shown = await asyncio.to_thread(CliRunner().invoke, lists, ["show"], obj=settings)
+    assert shown.exit_code == 0, shown.output
+    [line] = [ln for ln in shown.output.splitlines() if active.content_hash[:16] in ln]
+    assert line.startswith(source) and line.endswith("*")
+
     workflow_id = rescreening_workflow_id(source, active.content_hash)
     handle: WorkflowHandle[Any, RescreeningSummary] = stack.client.get_workflow_handle(
         workflow_id, result_type=RescreeningSummary
