@@ -18,13 +18,17 @@ from datetime import timedelta
 from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+
+from workflows.case_rules import (
+    DecisionRefused,
+    check_officer_decision,
+    db_activity,
+    record_case_event,
+)
 
 with workflow.unsafe.imports_passed_through():
     from models.cases import (
         Approval,
-        CaseEventInput,
         CaseStatus,
         CaseView,
         DecisionUpdate,
@@ -40,21 +44,8 @@ with workflow.unsafe.imports_passed_through():
     )
 
 _T = TypeVar("_T")
-OFFICER_ROLES = frozenset({"officer", "senior_officer"})
-DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(minutes=1),
-    non_retryable_error_types=["CaseConflict", "CaseNotFound", "CustomerNotFound"],
-)
 CLEARED, FROZEN = "cleared", "frozen"
 """`cases.decision` of a closed review."""
-
-
-class DecisionRefused(ApplicationError):
-    """Raised by the update validator; `type` tells the API which HTTP status to answer."""
-
-    def __init__(self, message: str, kind: str) -> None:
-        super().__init__(message, type=kind, non_retryable=True)
 
 
 def review_case_id(workflow_id: str) -> str:
@@ -161,31 +152,18 @@ class CustomerReviewWorkflow:
         self._check_decision(update)
 
     def _check_decision(self, update: DecisionUpdate) -> None:
-        if update.role not in OFFICER_ROLES:
-            raise DecisionRefused(f"role {update.role!r} may not decide cases", "Forbidden")
-        if self._case is None or self._case.case_id != update.case_id:
-            raise DecisionRefused(f"case {update.case_id} is not open here", "CaseNotFound")
-        if self._status != ReviewStatus.PENDING_REVIEW:
-            raise DecisionRefused(f"case {update.case_id} is {self._status.value}", "CaseClosed")
+        check_officer_decision(
+            update,
+            self._case,
+            self._approvals,
+            open_for_decision=self._status == ReviewStatus.PENDING_REVIEW,
+            state=self._status.value,
+        )
         if update.decision == DecisionKind.REQUEST_INFORMATION:
             raise DecisionRefused(
                 "a re-screening review is decided on the customer file: approve or reject",
                 "DecisionNotSupported",
             )
-        if update.decision != DecisionKind.APPROVE:
-            return
-        if any(a.actor == update.actor for a in self._approvals):
-            raise DecisionRefused(
-                "four-eyes: the same officer cannot approve a case twice", "FourEyesViolation"
-            )
-        required = self._case.required_approvals
-        if len(self._approvals) + 1 >= required > 1:
-            roles = {a.role for a in self._approvals} | {update.role}
-            if "senior_officer" not in roles:
-                raise DecisionRefused(
-                    "four-eyes: a strong match needs a senior_officer among its approvers",
-                    "FourEyesViolation",
-                )
 
     @workflow.query
     def status(self) -> CustomerReviewState:
@@ -200,25 +178,10 @@ class CustomerReviewWorkflow:
 
     async def _case_event(self, event: str, **fields: object) -> CaseView:
         assert self._case is not None
-        fields.setdefault("idempotency_key", f"{self._case.case_id}:{event}:{workflow.now()}")
-        return await self._db(
-            "record_case_event",
-            CaseEventInput.model_validate(
-                {"case_id": self._case.case_id, "event": event, **fields}
-            ),
-            CaseView,
-        )
+        return await record_case_event(self._inp.config.ledger_queue, self._case, event, **fields)
 
     async def _db(self, name: str, arg: object, result_type: type[_T]) -> _T:
-        result: _T = await workflow.execute_activity(
-            name,
-            arg,
-            result_type=result_type,
-            task_queue=self._inp.config.ledger_queue,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=DB_RETRY,
-        )
-        return result
+        return await db_activity(self._inp.config.ledger_queue, name, arg, result_type)
 
     def _state(self) -> CustomerReviewState:
         return CustomerReviewState(
