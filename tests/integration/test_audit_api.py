@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest_asyncio
 from temporalio.api.history.v1 import History
 from temporalio.client import Client
 
+from api.app import create_app
 from clearway.settings import Settings
 from tests.factories import application
 from tests.stack import Stack, running_stack
@@ -106,9 +109,26 @@ async def test_codec_endpoint_round_trip_and_roles(stack: Stack) -> None:
 
 
 async def test_readyz_reports_every_dependency(stack: Stack) -> None:
-    ready = await stack.http.get("/readyz")
-    assert ready.status_code == 200, ready.text
+    # Workers register their pollers shortly after they start; an orchestrator polls
+    # readiness the same way.
+    async with asyncio.timeout(15):
+        while (ready := await stack.http.get("/readyz")).status_code != 200:
+            assert ready.status_code == 503, ready.text
+            await asyncio.sleep(0.2)
     checks = ready.json()["checks"]
     assert checks["postgresql"] == "ok" and checks["temporal"] == "ok"
     assert sum(k.startswith("worker:") for k in checks) == 3
     assert (await stack.http.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_readyz_is_503_without_workers(settings: Settings) -> None:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://clearway") as http:
+            resp = await http.get("/readyz")
+    assert resp.status_code == 503
+    body = resp.json()
+    assert body["status"] == "not_ready"
+    assert body["checks"]["postgresql"] == "ok" and body["checks"]["temporal"] == "ok"
+    assert body["checks"][f"worker:{settings.queue('ledger')}"] == "no poller"
