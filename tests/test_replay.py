@@ -9,6 +9,7 @@ together with a patch that keeps the old path.
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,14 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 def test_recorded_histories_exist() -> None:
     assert len(HISTORIES) >= 2, "keep recorded histories for the replay test"
+    recorded = {
+        json.loads(p.read_text())["events"][0]["workflowExecutionStartedEventAttributes"][
+            "workflowType"
+        ]["name"]
+        for p in HISTORIES
+    }
+    registered = {w.__name__ for w in WORKFLOWS}
+    assert recorded == registered, f"no recorded history for {registered - recorded}"
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
@@ -33,7 +42,7 @@ async def test_recorded_history_replays(path: Path) -> None:
         pydantic_data_converter,
         payload_codec=EncryptionCodec(KeyRing.parse(TEST_ENCRYPTION_KEYS)),
     )
-    history = WorkflowHistory.from_json(f"onboarding-{path.stem}", path.read_text())  # noqa: ASYNC240
+    history = WorkflowHistory.from_json(path.stem, path.read_text())  # noqa: ASYNC240
     replayer = Replayer(workflows=WORKFLOWS, data_converter=converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
@@ -16,9 +14,8 @@ from sqlalchemy.orm import Session
 from clearway.settings import Settings
 from models.tables import Account, Case, CaseEvent, Customer
 from tests.factories import application, break_check_digit
+from tests.recording import record_history
 from tests.stack import Stack, running_stack
-
-HISTORIES = Path(__file__).resolve().parent.parent / "histories"
 
 # A real entry of the OFAC SDN list (ent_num 2676): "AL ZAWAHIRI, Dr. Ayman", DOB 19 Jun 1951.
 LISTED = {
@@ -43,16 +40,6 @@ async def submit(stack: Stack, body: dict[str, Any]) -> str:
     assert resp.status_code == 202, resp.text
     assert resp.json()["workflow_id"] == f"onboarding-{body['application_id']}"
     return str(body["application_id"])
-
-
-async def record_history(stack: Stack, application_id: str, name: str) -> None:
-    """With CLEARWAY_RECORD_HISTORIES=1, keep this run's history for the replay test."""
-    if not os.environ.get("CLEARWAY_RECORD_HISTORIES"):
-        return
-    handle = stack.client.get_workflow_handle(f"onboarding-{application_id}")
-    history = await handle.fetch_history()
-    HISTORIES.mkdir(exist_ok=True)
-    (HISTORIES / f"{name}.json").write_text(history.to_json())
 
 
 async def decide(stack: Stack, case_id: str, decision: str, *, sub: str, role: str) -> Any:
@@ -81,7 +68,7 @@ async def test_clean_applicant_is_approved_with_an_account(stack: Stack) -> None
         row = db.get(Account, account["account_id"])
         assert row is not None and row.customer_id == customer.customer_id
         assert row.posted_balance == 0 and row.currency == "SEK"
-    await record_history(stack, app_id, "onboarding_auto_approved")
+    await record_history(stack.client, f"onboarding-{app_id}", "onboarding_auto_approved")
 
 
 async def test_listed_name_is_referred_and_needs_four_eyes(stack: Stack) -> None:
@@ -132,7 +119,7 @@ async def test_listed_name_is_referred_and_needs_four_eyes(stack: Stack) -> None
     assert events[0] == "opened"
     assert events.count("decision_refused") == 3, "refused updates are audited in the DB"
     assert "approved" in events and events[-1] in ("closed", "decision_refused")
-    await record_history(stack, app_id, "onboarding_four_eyes_approved")
+    await record_history(stack.client, f"onboarding-{app_id}", "onboarding_four_eyes_approved")
 
 
 async def test_referred_case_rejected_by_officer(stack: Stack) -> None:

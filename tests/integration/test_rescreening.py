@@ -33,6 +33,7 @@ from models.screening import ListFormat, ListSpec
 from models.tables import Customer, SanctionsListVersion
 from tests.factories import application
 from tests.integration.test_onboarding_api import decide, submit
+from tests.recording import record_history
 from tests.stack import Stack, running_stack
 
 OFAC_DIR = DATA_ROOT / "sanctions" / "ofac"
@@ -195,6 +196,10 @@ async def test_list_update_rescreens_customers_and_officers_decide(
     assert approved.json()["decision"] == "cleared"
     again = await decide(stack, possible["case_id"], "reject", sub="carol", role="officer")
     assert again.status_code == 409
+
+    await record_history(stack.client, workflow_id, "rescreening_two_reviews")
+    await record_history(stack.client, strong["workflow_id"], "customer_review_frozen")
+    await record_history(stack.client, possible["workflow_id"], "customer_review_cleared")
 
     with Session(stack.engine) as db:
         assert db.get(Customer, frozen_id).status == "frozen"  # type: ignore[union-attr]
