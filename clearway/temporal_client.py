@@ -6,7 +6,7 @@ import dataclasses
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 
 from clearway.crypto import EncryptionCodec, KeyRing
 from clearway.secrets import resolve_secrets
@@ -18,7 +18,13 @@ def build_codec(settings: Settings) -> EncryptionCodec:
 
 
 def build_data_converter(settings: Settings) -> DataConverter:
-    return dataclasses.replace(pydantic_data_converter, payload_codec=build_codec(settings))
+    """Pydantic payloads, encrypted; failure messages and stack traces are moved into an
+    encoded (so encrypted) attribute too, since an error can quote the input it rejected."""
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=build_codec(settings),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 async def connect(settings: Settings, target: str | None = None) -> Client:

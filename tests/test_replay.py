@@ -8,16 +8,16 @@ together with a patch that keeps the old path.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from clearway.crypto import EncryptionCodec, KeyRing
+from clearway.settings import Settings
+from clearway.temporal_client import build_data_converter
 from tests.conftest import TEST_ENCRYPTION_KEYS
 from workflows.registry import WORKFLOWS
 
@@ -38,10 +38,7 @@ def test_recorded_histories_exist() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_recorded_history_replays(path: Path) -> None:
-    converter = dataclasses.replace(
-        pydantic_data_converter,
-        payload_codec=EncryptionCodec(KeyRing.parse(TEST_ENCRYPTION_KEYS)),
-    )
+    converter = build_data_converter(Settings(encryption_keys=SecretStr(TEST_ENCRYPTION_KEYS)))
     history = WorkflowHistory.from_json(path.stem, path.read_text())  # noqa: ASYNC240
     replayer = Replayer(workflows=WORKFLOWS, data_converter=converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)

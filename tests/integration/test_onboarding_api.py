@@ -94,6 +94,7 @@ async def test_listed_name_is_referred_and_needs_four_eyes(stack: Stack) -> None
     again = await decide(stack, case_id, "approve", sub="alice", role="officer")
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "four_eyes_violation"
+    assert "cannot approve a case twice" in again.json()["error"]["message"]
 
     junior = await decide(stack, case_id, "approve", sub="bob", role="officer")
     assert junior.status_code == 409, "the second approval of a high-risk case must be senior"
