@@ -18,7 +18,7 @@ from temporalio.worker import Replayer
 
 from clearway.settings import Settings
 from clearway.temporal_client import build_data_converter
-from tests.conftest import TEST_ENCRYPTION_KEYS
+from tests.conftest import TEST_ENCRYPTION_KEYS, TEST_HMAC_KEY, TEST_JWT_SECRET
 from workflows.registry import WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -38,7 +38,12 @@ def test_recorded_histories_exist() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_recorded_history_replays(path: Path) -> None:
-    converter = build_data_converter(Settings(encryption_keys=SecretStr(TEST_ENCRYPTION_KEYS)))
+    settings = Settings(
+        encryption_keys=SecretStr(TEST_ENCRYPTION_KEYS),
+        jwt_secret=SecretStr(TEST_JWT_SECRET),
+        request_hmac_key=SecretStr(TEST_HMAC_KEY),
+    )
+    converter = build_data_converter(settings)
     history = WorkflowHistory.from_json(path.stem, path.read_text())  # noqa: ASYNC240
     replayer = Replayer(workflows=WORKFLOWS, data_converter=converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
