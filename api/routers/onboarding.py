@@ -41,6 +41,8 @@ router = APIRouter(prefix="/v1/onboarding", tags=["onboarding"])
 log = get_logger(__name__)
 
 FINGERPRINT_MEMO = "request_fingerprint"
+SUBMITTER_MEMO = "submitted_by"
+STAFF_ROLES = frozenset({"officer", "senior_officer", "auditor"})
 OnboardingHandle = WorkflowHandle[CustomerOnboardingWorkflow, OnboardingState]
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 
@@ -180,13 +182,13 @@ async def submit_application(
             task_queue=settings.queue("workflows"),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            memo={FINGERPRINT_MEMO: fp, "submitted_by": principal.subject},
+            memo={FINGERPRINT_MEMO: fp, SUBMITTER_MEMO: principal.subject},
         )
     except WorkflowAlreadyStartedError:
         handle = _handle(client, application.application_id)
         desc = await handle.describe()
         memo = await desc.memo()
-        if memo.get(FINGERPRINT_MEMO) != fp:
+        if memo.get(FINGERPRINT_MEMO) != fp or memo.get(SUBMITTER_MEMO) != principal.subject:
             raise ApiError(
                 409,
                 "conflict",
@@ -244,12 +246,31 @@ async def get_application(
     ],
     client: Annotated[Client, Depends(deps.temporal)],
 ) -> OnboardingState:
-    state = await _query_state(_handle(client, application_id))
+    handle = _handle(client, application_id)
+    if not principal.roles & STAFF_ROLES:
+        await ensure_submitted_by(handle, principal, application_id)
+    state = await _query_state(handle)
     if state is None:
         raise ApiError(404, "not_found", f"no onboarding application {application_id!r}")
-    if principal.roles & {"officer", "senior_officer", "auditor"}:
+    if principal.roles & STAFF_ROLES:
         return state
     return redact_for_portal(state)
+
+
+async def ensure_submitted_by(
+    handle: OnboardingHandle, principal: Principal, application_id: str
+) -> None:
+    """A portal sees only the applications it submitted; another portal's application
+    answers 404, exactly like one that does not exist, so ids cannot be probed."""
+    missing = ApiError(404, "not_found", f"no onboarding application {application_id!r}")
+    try:
+        desc = await handle.describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise missing from exc
+        raise
+    if (await desc.memo()).get(SUBMITTER_MEMO) != principal.subject:
+        raise missing
 
 
 @router.post(
@@ -266,6 +287,7 @@ async def provide_information(
 ) -> OnboardingState:
     validate_documents(body.documents)
     handle = _handle(client, application_id)
+    await ensure_submitted_by(handle, principal, application_id)
     documents = await claim_check(sessions, application_id, body.documents)
     try:
         state = await handle.execute_update(

@@ -268,6 +268,19 @@ async def test_auth_roles_and_validation_errors(stack: Stack) -> None:
     assert {d["field"] for d in bad_decision.json()["error"]["details"]} == {"decision", "reason"}
 
 
+async def test_a_portal_sees_only_its_own_applications(stack: Stack) -> None:
+    body = application()
+    app_id = await submit(stack, body)  # submitted by portal subject "tester"
+    await stack.wait_status(app_id, {"approved"})
+    other = stack.token("portal", sub="other-portal")
+    peek = await stack.http.get(f"/v1/onboarding/{app_id}", headers=other)
+    assert peek.status_code == 404, "another portal's application looks like no application"
+    reuse = await stack.http.post("/v1/onboarding", json=body, headers=other)
+    assert reuse.status_code == 409, "the same id and body from another portal is a conflict"
+    own = await stack.http.get(f"/v1/onboarding/{app_id}", headers=stack.token("portal"))
+    assert own.status_code == 200
+
+
 async def test_portal_view_hides_screening_and_risk(stack: Stack) -> None:
     app_id = await submit(stack, application(**LISTED))
     await stack.wait_status(app_id, {"pending_review"})
