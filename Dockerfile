@@ -8,9 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# tesseract reads the MRZ off scanned identity documents when no MRZ text is submitted.
+# tesseract reads the MRZ off scanned identity documents when no MRZ text is submitted;
+# libicu is the runtime of PyICU (name transliteration in the screening normaliser).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng \
+ && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng libicu72 \
  && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 clearway \
@@ -23,7 +24,12 @@ COPY . /app
 # The settings resolve data/ (sanctions lists, risk model) and migrations/ relative to the
 # source tree, which the wheel does not carry, so the processes import the packages from
 # /app (PYTHONPATH) and the installed copy only provides dependencies and the entry point.
-RUN pip install . \
+# PyICU publishes no wheels: compile it against libicu-dev, then drop the toolchain.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential pkg-config libicu-dev \
+ && pip install . \
+ && apt-get purge -y --auto-remove build-essential pkg-config libicu-dev \
+ && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /var/lib/clearway \
  && chown clearway:clearway /var/lib/clearway
 ENV PYTHONPATH=/app \

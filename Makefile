@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: up test lint bench clean-data system-deps
 
 $(STAMP): pyproject.toml
+	@./scripts/system-deps.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
