@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import ErrorResponse, install_error_handlers
+from api.metrics import ApiMetrics
 from api.routers import audit, cases, codec, health, onboarding
 from clearway.db import create_db_engine, session_factory
 from clearway.secrets import resolve_secrets
@@ -63,6 +64,8 @@ def create_app(settings: Settings) -> FastAPI:
         allow_credentials=True,
     )
     install_error_handlers(app)
+    app.state.metrics = ApiMetrics()
+    app.state.metrics.install(app)
     for router in (health.router, onboarding.router, cases.router, audit.router, codec.router):
         app.include_router(router)
     return app

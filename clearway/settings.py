@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     request_hmac_key: SecretStr | None = None
     """Keys the fingerprint of an application body kept in the (unencrypted) memo."""
 
+    # Observability
+    metrics_port: int | None = None
+    """When set, the Temporal SDK runtime serves Prometheus metrics (worker task latencies,
+    poller health, onboarding decisions) on api_host:metrics_port. The API's own HTTP
+    metrics are at GET /metrics (admin role) either way."""
+
     # Logging
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"

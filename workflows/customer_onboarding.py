@@ -215,6 +215,9 @@ class CustomerOnboardingWorkflow:
             reason="review SLA elapsed without a decision",
         )
         workflow.logger.warning("case escalated", extra={"case_id": self._case.case_id})
+        workflow.metric_meter().create_counter(
+            "clearway_case_escalations", "Cases escalated after their review SLA"
+        ).add(1, {"kind": "onboarding"})
 
     async def _await_information(self) -> None:
         try:
@@ -389,6 +392,15 @@ class CustomerOnboardingWorkflow:
         workflow.logger.info(
             "onboarding decided", extra={"outcome": outcome.value, "automatic": automatic}
         )
+        # Metrics from workflow code are replay-safe: the SDK drops them while replaying.
+        meter = workflow.metric_meter()
+        tags = {"outcome": outcome.value, "automatic": str(automatic).lower()}
+        meter.create_counter(
+            "clearway_onboarding_decisions", "Onboarding applications decided"
+        ).add(1, tags)
+        meter.create_histogram_timedelta(
+            "clearway_onboarding_decision_time", "Submission to final decision"
+        ).record(workflow.now() - workflow.info().start_time, tags)
 
     async def _case_event(self, event: str, **fields: object) -> CaseView:
         assert self._case is not None

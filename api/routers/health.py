@@ -7,7 +7,7 @@ import asyncio
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
@@ -15,10 +15,20 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from api import deps
+from api.auth import Principal, require_roles
 from clearway.db import ping
 from clearway.settings import QUEUE_NAMES, Settings
 
 router = APIRouter(tags=["health"])
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(
+    request: Request, _: Annotated[Principal, Depends(require_roles("admin"))]
+) -> Response:
+    """Prometheus exposition of the API's HTTP metrics (scrape with an admin token)."""
+    rendered: Response = request.app.state.metrics.render()
+    return rendered
 
 
 @router.get("/healthz")
