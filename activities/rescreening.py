@@ -8,12 +8,13 @@ few hundred bytes per page, not the delta again and again.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -64,6 +65,27 @@ def _load(ref: ListVersionRef) -> LoadedList:
             non_retryable=True,
         )
     return loaded
+
+
+def customer_page(
+    after_customer_id: str | None, page_size: int
+) -> Select[str, str, str, dt.date, str]:
+    """One keyset page of the customers a sweep screens (stable under concurrent inserts)."""
+    stmt = (
+        select(
+            Customer.customer_id,
+            Customer.given_names,
+            Customer.surname,
+            Customer.date_of_birth,
+            Customer.nationality,
+        )
+        .where(Customer.status.in_(SCREENED_STATUSES))
+        .order_by(Customer.customer_id)
+        .limit(page_size)
+    )
+    if after_customer_id is not None:
+        stmt = stmt.where(Customer.customer_id > after_customer_id)
+    return stmt
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,22 +201,8 @@ class RescreeningActivities:
         self, inp: RescreenCustomersPageInput
     ) -> RescreenCustomersPageResult:
         indexes = self._indexes(inp.delta)
-        stmt = (
-            select(
-                Customer.customer_id,
-                Customer.given_names,
-                Customer.surname,
-                Customer.date_of_birth,
-                Customer.nationality,
-            )
-            .where(Customer.status.in_(SCREENED_STATUSES))
-            .order_by(Customer.customer_id)
-            .limit(inp.page_size)
-        )
-        if inp.after_customer_id is not None:
-            stmt = stmt.where(Customer.customer_id > inp.after_customer_id)
         with self._sessions() as session:
-            rows = session.execute(stmt).all()
+            rows = session.execute(customer_page(inp.after_customer_id, inp.page_size)).all()
         hits: list[CustomerHit] = []
         suppressed = 0
         if indexes.new is not None:

@@ -23,14 +23,14 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from activities.rescreening import SCREENED_STATUSES, RescreeningActivities
+from activities.rescreening import RescreeningActivities, customer_page
 from activities.risk import load_risk_model
 from activities.screening.loaders import load_list
 from bench._harness import bench_database, bench_settings
@@ -136,22 +136,8 @@ class PagingOnly:
 
     @activity.defn(name="rescreen_customers_page")
     def page(self, inp: RescreenCustomersPageInput) -> RescreenCustomersPageResult:
-        stmt = (
-            select(
-                Customer.customer_id,
-                Customer.given_names,
-                Customer.surname,
-                Customer.date_of_birth,
-                Customer.nationality,
-            )
-            .where(Customer.status.in_(SCREENED_STATUSES))
-            .order_by(Customer.customer_id)
-            .limit(inp.page_size)
-        )
-        if inp.after_customer_id is not None:
-            stmt = stmt.where(Customer.customer_id > inp.after_customer_id)
         with self._sessions() as session:
-            rows = session.execute(stmt).all()
+            rows = session.execute(customer_page(inp.after_customer_id, inp.page_size)).all()
         return RescreenCustomersPageResult(
             screened=len(rows),
             next_cursor=rows[-1][0] if len(rows) == inp.page_size else None,
