@@ -49,9 +49,9 @@ from models.onboarding_workflow import OnboardingInput
 from models.risk import AssessRiskInput, RiskAssessment, RiskLevel, RiskOutcome
 from models.screening import ScreeningResult, ScreenPartyInput
 from tests.factories import application
-from workers.main import build_workers, workflow_runner
+from workers.main import build_workers
 from workflows.customer_onboarding import CustomerOnboardingWorkflow
-from workflows.registry import WORKFLOWS
+from workflows.registry import WORKFLOWS, workflow_runner
 
 NAMES = [
     ("Lena Sofia", "Lindqvist"),

@@ -47,8 +47,8 @@ from models.rescreening import (
 )
 from models.screening import ListFormat, ListSpec
 from models.tables import Customer
-from workers.main import build_workers, workflow_runner
-from workflows.registry import WORKFLOWS
+from workers.main import build_workers
+from workflows.registry import WORKFLOWS, workflow_runner
 
 GIVEN = "Lena Erik Maja Oskar Ingrid Nils Astrid Johan Sofia Karl Elin Anders Freja Lars".split()
 SURNAMES = "Lindqvist Nordstrom Holmberg Bergqvist Sandberg Ekstrom Dahl Sjoberg Wikander".split()

@@ -19,7 +19,7 @@ from temporalio.worker import Replayer
 from clearway.settings import Settings
 from clearway.temporal_client import build_data_converter
 from tests.conftest import TEST_ENCRYPTION_KEYS, TEST_HMAC_KEY, TEST_JWT_SECRET
-from workflows.registry import WORKFLOWS
+from workflows.registry import WORKFLOWS, workflow_runner
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -45,6 +45,8 @@ async def test_recorded_history_replays(path: Path) -> None:
     )
     converter = build_data_converter(settings)
     history = WorkflowHistory.from_json(path.stem, path.read_text())  # noqa: ASYNC240
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=converter)
+    replayer = Replayer(
+        workflows=WORKFLOWS, data_converter=converter, workflow_runner=workflow_runner()
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"

@@ -16,7 +16,6 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.cases import CaseActivities
 from activities.customers import CustomerActivities
@@ -26,21 +25,9 @@ from activities.risk import load_risk_model
 from clearway.db import session_factory
 from clearway.logging import get_logger
 from clearway.settings import QUEUE_NAMES, Settings
-from workflows.registry import WORKFLOWS
+from workflows.registry import WORKFLOWS, workflow_runner
 
 log = get_logger(__name__)
-
-
-# Libraries the payload models call during validation (EmailStr, ISO code lookups). They
-# are deterministic, and pycountry reads its database files lazily, which the sandbox would
-# refuse (`open`), so they are passed through rather than re-imported per workflow run.
-PASSTHROUGH_MODULES = ("email_validator", "idna", "pycountry")
-
-
-def workflow_runner() -> SandboxedWorkflowRunner:
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
-    )
 
 
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)

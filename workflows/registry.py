@@ -1,9 +1,22 @@
-"""Every workflow type this code base runs: what workers register and the replayer checks."""
+"""Every workflow type this code base runs, and the sandbox they run in: what workers
+register and what the replayer (audit endpoint, replay tests) checks, configured alike."""
 
 from __future__ import annotations
+
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from workflows.customer_onboarding import CustomerOnboardingWorkflow
 from workflows.customer_review import CustomerReviewWorkflow
 from workflows.rescreening import RescreeningWorkflow
 
 WORKFLOWS: list[type] = [CustomerOnboardingWorkflow, RescreeningWorkflow, CustomerReviewWorkflow]
+
+PASSTHROUGH_MODULES = ("email_validator", "idna", "pycountry")
+"""Libraries the payload models call while validating (EmailStr, ISO code tables). They are
+deterministic; passing them through spares re-importing them for every workflow run."""
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+    )

@@ -17,7 +17,7 @@ from api.errors import ApiError, ErrorResponse
 from api.history import decode_history
 from clearway.crypto import EncryptionCodec
 from clearway.logging import get_logger
-from workflows.registry import WORKFLOWS
+from workflows.registry import WORKFLOWS, workflow_runner
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 log = get_logger(__name__)
@@ -85,7 +85,11 @@ async def workflow_replay(
     """Replays the recorded history against the workflow code deployed now: a non-
     deterministic result means today's code would not reach the same decisions."""
     history = await _fetch(client, workflow_id)
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=client.data_converter)
+    replayer = Replayer(
+        workflows=WORKFLOWS,
+        data_converter=client.data_converter,
+        workflow_runner=workflow_runner(),
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     failure = result.replay_failure
     log.info(
