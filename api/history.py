@@ -47,6 +47,8 @@ def _payload_value(d: dict[str, Any]) -> Any:
         return json.loads(raw) if raw else None
     if encoding == "binary/null":
         return None
+    if encoding == "clearway/undecodable":
+        return {"undecodable": raw.decode(errors="replace")}
     return {"encoding": encoding, "data_base64": d.get("data", "")}
 
 
@@ -67,9 +69,17 @@ async def decode_history(history: History, codec: EncryptionCodec) -> list[dict[
     decoded.CopyFrom(history)
     payloads: list[Payload] = []
     _collect(decoded, payloads)
-    plain = await codec.decode(payloads)
-    for target, value in zip(payloads, plain, strict=True):
-        target.CopyFrom(value)
+    for target in payloads:
+        try:
+            target.CopyFrom(codec.decrypt(target))
+        except ValueError as exc:
+            # A payload under a retired key must not hide the rest of the history.
+            target.CopyFrom(
+                Payload(
+                    metadata={"encoding": b"clearway/undecodable"},
+                    data=str(exc).encode(),
+                )
+            )
     events = []
     for event in decoded.events:
         raw = MessageToDict(event)

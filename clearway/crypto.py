@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
@@ -94,6 +95,10 @@ class EncryptionCodec(PayloadCodec):
         if cipher is None:
             raise ValueError(f"payload encrypted with unknown key id {kid!r}")
         nonce, body = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
+        try:
+            plain = cipher.decrypt(nonce, body, kid.encode())
+        except InvalidTag:
+            raise ValueError(f"payload under key {kid!r} fails authentication") from None
         decoded = Payload()
-        decoded.ParseFromString(cipher.decrypt(nonce, body, kid.encode()))
+        decoded.ParseFromString(plain)
         return decoded

@@ -37,7 +37,8 @@ def _to_proto(body: CodecBody) -> Payloads:
 
 
 def _from_proto(payloads: Payloads) -> CodecBody:
-    return CodecBody.model_validate(MessageToDict(payloads))
+    # proto3 JSON omits empty fields, so an empty list has no "payloads" key at all.
+    return CodecBody(payloads=MessageToDict(payloads).get("payloads", []))
 
 
 @router.post("/decode", response_model=CodecBody)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -102,6 +103,19 @@ async def test_codec_endpoint_round_trip_and_roles(stack: Stack) -> None:
     assert b"Maja" not in base64.b64decode(encoded["data"])
     dec = await stack.http.post("/codec/decode", json=enc.json(), headers=auditor)
     assert dec.json() == plain
+
+    empty = await stack.http.post("/codec/decode", json={"payloads": []}, headers=auditor)
+    assert empty.status_code == 200 and empty.json() == {"payloads": []}
+    empty = await stack.http.post("/codec/encode", json={"payloads": []}, headers=auditor)
+    assert empty.status_code == 200 and empty.json() == {"payloads": []}
+    tampered = json.loads(json.dumps(enc.json()))
+    raw = bytearray(base64.b64decode(tampered["payloads"][0]["data"]))
+    raw[-1] ^= 1
+    tampered["payloads"][0]["data"] = base64.b64encode(bytes(raw)).decode()
+    refused = await stack.http.post("/codec/decode", json=tampered, headers=auditor)
+    assert refused.status_code == 422
+    assert "fails authentication" in refused.json()["error"]["message"]
+
     officer = await stack.http.post(
         "/codec/decode", json=enc.json(), headers=stack.token("officer")
     )
