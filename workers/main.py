@@ -19,7 +19,12 @@ from temporalio.worker import Worker
 
 from activities.cases import CaseActivities
 from activities.customers import CustomerActivities
-from activities.kyc_checks import DocumentActivities, RiskActivities, ScreeningActivities
+from activities.kyc_checks import (
+    DocumentActivities,
+    KycChecksActivities,
+    RiskActivities,
+    ScreeningActivities,
+)
 from activities.rescreening import CustomerStatusActivities, RescreeningActivities
 from activities.risk import load_risk_model
 from clearway.db import session_factory
@@ -110,11 +115,15 @@ def build_workers(
         )
         rescreening = RescreeningActivities(session_factory(engine), model)
         risk = RiskActivities(model)
+        checks = KycChecksActivities(documents, screening, risk)
         workers.append(
             Worker(
                 client,
                 task_queue=settings.queue("screening"),
                 activities=[
+                    checks.run_kyc_checks,
+                    # The single steps stay registered for executions started before the
+                    # `kyc-checks-in-one-activity` patch (see CustomerOnboardingWorkflow).
                     documents.verify_documents,
                     screening.screen_party,
                     risk.assess_risk,

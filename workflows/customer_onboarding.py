@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         DocumentVerificationResult,
         VerifyDocumentsInput,
     )
+    from models.kyc import KycChecksResult, RiskContext, RunKycChecksInput
     from models.onboarding import (
         DecisionKind,
         FinalDecision,
@@ -57,6 +58,8 @@ with workflow.unsafe.imports_passed_through():
     from models.screening import ScreeningResult, ScreenPartyInput
 
 _T = TypeVar("_T")
+KYC_IN_ONE_ACTIVITY = "kyc-checks-in-one-activity"
+"""Patch: documents, screening and risk run as one activity (one round trip, not three)."""
 CHECK_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=30),
@@ -101,57 +104,55 @@ class CustomerOnboardingWorkflow:
     async def _run_checks(self, documents: list[DocumentInput]) -> None:
         today = workflow.now().date()
         applicant = self._app.applicant
-        self._documents = await workflow.execute_activity(
-            "verify_documents",
-            VerifyDocumentsInput(
-                application_id=self._app.application_id,
-                applicant=ApplicantFacts(
-                    given_names=applicant.given_names,
-                    surname=applicant.surname,
-                    date_of_birth=applicant.date_of_birth,
-                    nationality=applicant.nationality,
-                    national_id=applicant.national_id,
-                ),
-                documents=documents,
-                iban=self._app.iban,
-                as_of=today,
-            ),
-            result_type=DocumentVerificationResult,
-            task_queue=self._cfg.screening_queue,
-            start_to_close_timeout=timedelta(seconds=60),
-            retry_policy=CHECK_RETRY,
-        )
-        if self._screening is None:
-            self._screening = await workflow.execute_activity(
-                "screen_party",
-                ScreenPartyInput(
-                    party_id=workflow.info().workflow_id,
-                    name=applicant.full_name,
-                    date_of_birth=applicant.date_of_birth,
-                    country=applicant.nationality,
-                ),
-                result_type=ScreeningResult,
-                task_queue=self._cfg.screening_queue,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=CHECK_RETRY,
-            )
-        self._risk = await workflow.execute_activity(
-            "assess_risk",
-            AssessRiskInput(
-                application_id=self._app.application_id,
+        verify = VerifyDocumentsInput(
+            application_id=self._app.application_id,
+            applicant=ApplicantFacts(
+                given_names=applicant.given_names,
+                surname=applicant.surname,
                 date_of_birth=applicant.date_of_birth,
                 nationality=applicant.nationality,
-                residence_country=applicant.address.country,
-                product=self._app.product,
-                document_findings=self._documents.findings,
-                screening_hits=self._screening.hits,
-                as_of=today,
+                national_id=applicant.national_id,
             ),
-            result_type=RiskAssessment,
-            task_queue=self._cfg.screening_queue,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=CHECK_RETRY,
+            documents=documents,
+            iban=self._app.iban,
+            as_of=today,
         )
+        party = ScreenPartyInput(
+            party_id=workflow.info().workflow_id,
+            name=applicant.full_name,
+            date_of_birth=applicant.date_of_birth,
+            country=applicant.nationality,
+        )
+        context = RiskContext(
+            application_id=self._app.application_id,
+            date_of_birth=applicant.date_of_birth,
+            nationality=applicant.nationality,
+            residence_country=applicant.address.country,
+            product=self._app.product,
+            as_of=today,
+        )
+        if workflow.patched(KYC_IN_ONE_ACTIVITY):
+            checks = await workflow.execute_activity(
+                "run_kyc_checks",
+                RunKycChecksInput(
+                    documents=verify,
+                    party=party,
+                    previous_screening=self._screening,
+                    risk=context,
+                ),
+                result_type=KycChecksResult,
+                task_queue=self._cfg.screening_queue,
+                start_to_close_timeout=timedelta(seconds=90),
+                retry_policy=CHECK_RETRY,
+            )
+            self._documents, self._screening, self._risk = (
+                checks.documents,
+                checks.screening,
+                checks.risk,
+            )
+        else:
+            await self._run_checks_one_by_one(verify, party, context)
+        assert self._documents and self._screening and self._risk
         workflow.logger.info(
             "automatic checks done",
             extra={
@@ -160,6 +161,41 @@ class CustomerOnboardingWorkflow:
                 "risk_level": self._risk.level.value,
                 "outcome": self._risk.outcome.value,
             },
+        )
+
+    async def _run_checks_one_by_one(
+        self, verify: VerifyDocumentsInput, party: ScreenPartyInput, context: RiskContext
+    ) -> None:
+        """The path of executions started before `KYC_IN_ONE_ACTIVITY`: three activities.
+        Remove with `workflow.deprecate_patch` once no such execution can still be running."""
+        self._documents = await workflow.execute_activity(
+            "verify_documents",
+            verify,
+            result_type=DocumentVerificationResult,
+            task_queue=self._cfg.screening_queue,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=CHECK_RETRY,
+        )
+        if self._screening is None:
+            self._screening = await workflow.execute_activity(
+                "screen_party",
+                party,
+                result_type=ScreeningResult,
+                task_queue=self._cfg.screening_queue,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=CHECK_RETRY,
+            )
+        self._risk = await workflow.execute_activity(
+            "assess_risk",
+            AssessRiskInput(
+                **context.model_dump(),
+                document_findings=self._documents.findings,
+                screening_hits=self._screening.hits,
+            ),
+            result_type=RiskAssessment,
+            task_queue=self._cfg.screening_queue,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=CHECK_RETRY,
         )
 
     # ------------------------------------------------------------- referral
