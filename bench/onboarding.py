@@ -44,6 +44,7 @@ from clearway.settings import Settings
 from clearway.temporal_client import connect
 from models.customers import OpenCustomerAccountInput, OpenCustomerAccountResult
 from models.documents import DocumentVerificationResult, VerifyDocumentsInput
+from models.kyc import KycChecksResult, RunKycChecksInput
 from models.onboarding import AccountRef, OnboardingApplication, OnboardingState
 from models.onboarding_workflow import OnboardingInput
 from models.risk import AssessRiskInput, RiskAssessment, RiskLevel, RiskOutcome
@@ -89,6 +90,17 @@ def noop_screen(inp: ScreenPartyInput) -> ScreeningResult:
 def noop_risk(inp: AssessRiskInput) -> RiskAssessment:
     return RiskAssessment(
         score=0, level=RiskLevel.LOW, outcome=RiskOutcome.APPROVE, reasons=[], model_version="noop"
+    )
+
+
+@activity.defn(name="run_kyc_checks")
+def noop_checks(inp: RunKycChecksInput) -> KycChecksResult:
+    return KycChecksResult(
+        documents=noop_verify(inp.documents),
+        screening=noop_screen(inp.party),
+        risk=noop_risk(
+            AssessRiskInput(**inp.risk.model_dump(), document_findings=[], screening_hits=[])
+        ),
     )
 
 
@@ -153,7 +165,7 @@ async def throughput(settings_real: Settings, settings_noop: Settings, n: int) -
         Worker(
             noop_client,
             task_queue=settings_noop.queue("screening"),
-            activities=[noop_verify, noop_screen, noop_risk],
+            activities=[noop_checks, noop_verify, noop_screen, noop_risk],
             activity_executor=pool,
         ),
         Worker(
