@@ -8,7 +8,6 @@ silently dropped value.
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from typing import Annotated
 
@@ -63,12 +62,6 @@ BUSINESS_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 BusinessKey = Annotated[str, Field(pattern=BUSINESS_KEY_PATTERN, examples=["app-7f3a"])]
 """Identifiers chosen by the caller. They become Temporal workflow ids, which are stored
 unencrypted, so the pattern keeps them short, printable and free of personal data shapes."""
-
-_BUSINESS_KEY_RE = re.compile(BUSINESS_KEY_PATTERN)
-
-
-def is_business_key(value: str) -> bool:
-    return bool(_BUSINESS_KEY_RE.match(value))
 
 
 class Severity(StrEnum):

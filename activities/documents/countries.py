@@ -56,8 +56,3 @@ def is_known_code(code: str) -> bool:
     """True for ISO alpha-3 and the ICAO specials; lets the verifier flag OCR garbage."""
     code = code.strip("<").upper()
     return code in _ICAO_TO_ALPHA2 or code in NOT_A_STATE or icao_to_alpha2(code) is not None
-
-
-def alpha2_to_alpha3(alpha2: str) -> str | None:
-    country = pycountry.countries.get(alpha_2=alpha2.upper())
-    return None if country is None else str(country.alpha_3)

@@ -124,10 +124,6 @@ class IdentifierResult:
     birth_date: dt.date | None = None
 
 
-def supported_countries() -> frozenset[str]:
-    return frozenset(_STDNUM_SCHEMES) | frozenset(_EXTRA_VALIDATORS)
-
-
 def _module(path: str) -> ModuleType:
     return importlib.import_module(f"stdnum.{path}")
 

@@ -130,7 +130,6 @@ class ParsedMrz:
     data: MrzData
     checks: list[CheckDigit] = field(default_factory=list)
     birth_raw: str = ""
-    expiry_raw: str = ""
     lines: tuple[str, ...] = ()
 
     @property
@@ -250,9 +249,7 @@ def parse_mrz_detailed(text: str, *, as_of: dt.date | None = None) -> ParsedMrz:
         check_digit_failures=[c.field for c in checks if not c.ok],
         names_truncated=truncated,
     )
-    return ParsedMrz(
-        data=data, checks=checks, birth_raw=birth, expiry_raw=expiry, lines=tuple(lines)
-    )
+    return ParsedMrz(data=data, checks=checks, birth_raw=birth, lines=tuple(lines))
 
 
 def parse_mrz(text: str, *, as_of: dt.date | None = None) -> MrzData:
