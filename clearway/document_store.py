@@ -16,19 +16,26 @@ class ImageNotFoundError(LookupError):
     pass
 
 
-def media_type(raw: bytes) -> str:
-    return "image/png" if raw.startswith(b"\x89PNG") else "image/jpeg"
+_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+
+
+def media_type(raw: bytes) -> str | None:
+    """PNG or JPEG by file signature; None for anything else (the API refuses it)."""
+    return next((kind for sig, kind in _SIGNATURES.items() if raw.startswith(sig)), None)
 
 
 def store_image(session: Session, application_id: str, raw: bytes) -> str:
     """Store once by content hash; storing the same scan again (a retried POST) is a no-op."""
+    kind = media_type(raw)
+    if kind is None:
+        raise ValueError("document images must be PNG or JPEG")
     image_id = hashlib.sha256(raw).hexdigest()
     session.execute(
         insert(DocumentImage)
         .values(
             image_id=image_id,
             application_id=application_id,
-            media_type=media_type(raw),
+            media_type=kind,
             size_bytes=len(raw),
             content=raw,
         )

@@ -23,7 +23,7 @@ from api import deps
 from api.auth import Principal, require_roles
 from api.errors import ApiError, ErrorDetail, ErrorResponse
 from api.temporal_errors import update_refusal
-from clearway.document_store import MAX_IMAGE_BYTES, store_image
+from clearway.document_store import MAX_IMAGE_BYTES, media_type, store_image
 from clearway.logging import get_logger
 from clearway.secrets import Secrets
 from clearway.settings import Settings
@@ -44,7 +44,6 @@ FINGERPRINT_MEMO = "request_fingerprint"
 SUBMITTER_MEMO = "submitted_by"
 STAFF_ROLES = frozenset({"officer", "senior_officer", "auditor"})
 OnboardingHandle = WorkflowHandle[CustomerOnboardingWorkflow, OnboardingState]
-_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 
 
 class OnboardingAccepted(BaseModel):
@@ -107,7 +106,7 @@ def validate_documents(documents: list[DocumentSubmission], prefix: str = "docum
                         message=f"image is {len(raw)} bytes; the limit is {MAX_IMAGE_BYTES}",
                     )
                 )
-            elif not raw.startswith(_IMAGE_MAGIC):
+            elif media_type(raw) is None:
                 details.append(
                     ErrorDetail(
                         field=f"{prefix}[{i}].image_base64", message="image must be PNG or JPEG"
