@@ -28,16 +28,22 @@ from typing import Any
 import httpx
 import psutil
 import uvicorn
+from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.app import create_app
 from api.auth import mint_token
 from api.routers.onboarding import onboarding_config
-from bench._harness import bench_database, bench_settings, pct
+from bench._harness import (
+    ActivitiesByQueue,
+    bench_database,
+    bench_settings,
+    pct,
+    real_and_noop_workers,
+)
 from clearway.db import create_db_engine
 from clearway.embedded import temporal_cli_path
 from clearway.settings import Settings
@@ -52,7 +58,6 @@ from models.screening import ScreeningResult, ScreenPartyInput
 from tests.factories import application
 from workers.main import build_workers
 from workflows.customer_onboarding import CustomerOnboardingWorkflow
-from workflows.registry import WORKFLOWS, workflow_runner
 
 NAMES = [
     ("Lena Sofia", "Lindqvist"),
@@ -146,48 +151,18 @@ async def run_batch(settings: Settings, n: int) -> float:
 
 
 async def throughput(settings_real: Settings, settings_noop: Settings, n: int) -> dict[str, Any]:
-    import concurrent.futures
+    def noop_activities(_: Engine) -> ActivitiesByQueue:
+        return {
+            "screening": [noop_checks, noop_verify, noop_screen, noop_risk],
+            "ledger": [noop_open],
+        }
 
-    client = await connect(settings_real)
-    engine = create_db_engine(settings_real)
-    workers = build_workers(client, settings_real, engine)
-    real_task = asyncio.create_task(workers.run())
-
-    noop_client = await connect(settings_noop)
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=8)
-    noop_workers = [
-        Worker(
-            noop_client,
-            task_queue=settings_noop.queue("workflows"),
-            workflows=WORKFLOWS,
-            workflow_runner=workflow_runner(),
-        ),
-        Worker(
-            noop_client,
-            task_queue=settings_noop.queue("screening"),
-            activities=[noop_checks, noop_verify, noop_screen, noop_risk],
-            activity_executor=pool,
-        ),
-        Worker(
-            noop_client,
-            task_queue=settings_noop.queue("ledger"),
-            activities=[noop_open],
-            activity_executor=pool,
-        ),
-    ]
-    noop_tasks = [asyncio.create_task(w.run()) for w in noop_workers]
-    try:
+    async with real_and_noop_workers(settings_real, settings_noop, noop_activities):
         await run_batch(settings_noop, 10)  # warm-up both paths
         await run_batch(settings_real, 10)
         baseline = await run_batch(settings_noop, n)
         real = await run_batch(settings_real, n)
         baseline2 = await run_batch(settings_noop, n)
-    finally:
-        await workers.shutdown()
-        await asyncio.gather(*(w.shutdown() for w in noop_workers))
-        await asyncio.gather(real_task, *noop_tasks, return_exceptions=True)
-        pool.shutdown()
-        engine.dispose()
     base = (baseline + baseline2) / 2
     return {"real": real, "baseline": base, "baseline_runs": (baseline, baseline2)}
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import concurrent.futures
 import datetime as dt
 import random
 import shutil
@@ -23,17 +22,21 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import Engine, insert
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from activities.rescreening import RescreeningActivities, customer_page
 from activities.risk import load_risk_model
 from activities.screening.loaders import load_list
-from bench._harness import bench_database, bench_settings
+from bench._harness import (
+    ActivitiesByQueue,
+    bench_database,
+    bench_settings,
+    real_and_noop_workers,
+)
 from clearway.cli_lists import rescreening_input
 from clearway.db import create_db_engine, session_factory
 from clearway.embedded import temporal_cli_path
@@ -47,8 +50,6 @@ from models.rescreening import (
 )
 from models.screening import ListFormat, ListSpec
 from models.tables import Customer
-from workers.main import build_workers
-from workflows.registry import WORKFLOWS, workflow_runner
 
 GIVEN = "Lena Erik Maja Oskar Ingrid Nils Astrid Johan Sofia Karl Elin Anders Freja Lars".split()
 SURNAMES = "Lindqvist Nordstrom Holmberg Bergqvist Sandberg Ekstrom Dahl Sjoberg Wikander".split()
@@ -192,39 +193,16 @@ async def main() -> None:
             seed_customers(real, args.n, matches)
             seeded = time.perf_counter() - t0
 
-            engine = create_db_engine(real)
-            workers = build_workers(await connect(real), real, engine)
-            real_task = asyncio.create_task(workers.run())
-            noop_client = await connect(noop)
-            pool = concurrent.futures.ThreadPoolExecutor(max_workers=4)
-            rescreening = RescreeningActivities(
-                session_factory(engine), load_risk_model(real.risk_model_path)
-            )
-            noop_workers = [
-                Worker(
-                    noop_client,
-                    task_queue=noop.queue("workflows"),
-                    workflows=WORKFLOWS,
-                    workflow_runner=workflow_runner(),
-                ),
-                Worker(
-                    noop_client,
-                    task_queue=noop.queue("screening"),
-                    activities=[rescreening.compute_list_delta, PagingOnly(noop).page],
-                    activity_executor=pool,
-                ),
-            ]
-            noop_tasks = [asyncio.create_task(w.run()) for w in noop_workers]
-            try:
+            def noop_activities(engine: Engine) -> ActivitiesByQueue:
+                rescreening = RescreeningActivities(
+                    session_factory(engine), load_risk_model(real.risk_model_path)
+                )
+                return {"screening": [rescreening.compute_list_delta, PagingOnly(noop).page]}
+
+            async with real_and_noop_workers(real, noop, noop_activities):
                 base_s, base = await sweep(noop, previous, current, args)
                 real_s, summary = await sweep(real, previous, current, args)
                 base2_s, _ = await sweep(noop, previous, current, args)
-            finally:
-                await workers.shutdown()
-                await asyncio.gather(*(w.shutdown() for w in noop_workers))
-                await asyncio.gather(real_task, *noop_tasks, return_exceptions=True)
-                pool.shutdown()
-                engine.dispose()
     finally:
         await env.shutdown()
         shutil.rmtree(workdir, ignore_errors=True)

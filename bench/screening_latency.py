@@ -74,10 +74,10 @@ def main() -> None:
         if roll < 0.4:
             queries.append(rng.choice(listed))
         elif roll < 0.6:
-            name = list(rng.choice(listed))
-            pos = rng.randrange(len(name))
-            name[pos] = rng.choice("abcdefghijklmnopqrstuvwxyz")
-            queries.append("".join(name))
+            chars = list(rng.choice(listed))
+            pos = rng.randrange(len(chars))
+            chars[pos] = rng.choice("abcdefghijklmnopqrstuvwxyz")
+            queries.append("".join(chars))
         else:
             queries.append(f"{rng.choice(CLEAN).split()[0]} {rng.choice(CLEAN).split()[-1]}")
     threshold = get_settings().screening_threshold
