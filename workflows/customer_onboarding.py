@@ -62,8 +62,7 @@ KYC_IN_ONE_ACTIVITY = "kyc-checks-in-one-activity"
 """Patch: documents, screening and risk run as one activity (one round trip, not three)."""
 CHECK_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(seconds=30),
-    maximum_attempts=10,
+    maximum_interval=timedelta(minutes=1),
     non_retryable_error_types=["InvalidDocument", "InvalidInput"],
 )
 

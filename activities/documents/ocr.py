@@ -45,8 +45,10 @@ class OcrError(ValueError):
     """The image could not be turned into an MRZ; the message is safe to show and log."""
 
 
-class OcrUnavailable(OcrError):
-    """The tesseract binary is missing (see scripts/system-deps.sh)."""
+class OcrUnavailable(RuntimeError):
+    """OCR cannot run here right now (tesseract missing or overloaded). A fault of this
+    machine, not of the document: deliberately not an OcrError, so it never becomes an
+    "unreadable document" finding; the activity fails and Temporal retries it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +107,7 @@ def _run_tesseract(image: Image.Image) -> str:
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        raise OcrError("OCR timed out") from exc
+        raise OcrUnavailable("OCR timed out") from exc
     if done.returncode != 0:
         raise OcrError(f"OCR failed (tesseract exit code {done.returncode})")
     return done.stdout.decode("utf-8", errors="replace")

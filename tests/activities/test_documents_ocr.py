@@ -10,6 +10,7 @@ import pytest
 from activities.documents import specimen
 from activities.documents.ocr import (
     OcrError,
+    OcrUnavailable,
     decode_image,
     read_mrz,
     read_mrz_from_base64,
@@ -143,3 +144,29 @@ def test_unreadable_image_refers() -> None:
     assert [f.code for f in result.findings] == ["MRZ_UNREADABLE"]
     assert result.findings[0].field == "documents[0].image_base64"
     assert not result.passed
+
+
+def test_missing_ocr_is_a_machine_fault_not_an_unreadable_document(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without tesseract the check must fail (and be retried), not refer the applicant."""
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
+    image = base64.b64encode(render_document(TD3)).decode() if mrz_font_path() else None
+    if image is None:
+        pytest.skip("no font to render a scan")
+    with pytest.raises(OcrUnavailable):
+        verify_documents(
+            VerifyDocumentsInput(
+                application_id="app-no-ocr",
+                applicant=ApplicantFacts(
+                    given_names="Anna Maria",
+                    surname="Eriksson",
+                    date_of_birth=dt.date(1974, 8, 12),
+                    nationality="SE",
+                ),
+                documents=[DocumentInput(kind="passport", image_base64=image)],
+                as_of=dt.date(2026, 11, 22),
+            )
+        )
