@@ -12,6 +12,8 @@ import click
 import uvicorn
 from pydantic import SecretStr
 
+from clearway.cli_lists import lists
+from clearway.cli_screen import screen
 from clearway.logging import configure_logging, get_logger
 from clearway.settings import QUEUE_NAMES, Settings, get_settings
 
@@ -202,18 +204,8 @@ def token(roles: tuple[str, ...], subject: str, ttl_minutes: int | None) -> None
     click.echo(value)
 
 
-def _register_optional_groups() -> None:
-    with contextlib.suppress(ImportError):
-        from clearway.cli_screen import screen
-
-        cli.add_command(screen)
-    with contextlib.suppress(ImportError):
-        from clearway.cli_lists import lists
-
-        cli.add_command(lists)
-
-
-_register_optional_groups()
+cli.add_command(screen)
+cli.add_command(lists)
 
 
 def main() -> None:
