@@ -27,7 +27,7 @@ test: $(STAMP) system-deps
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy clearway models activities workflows workers api bench
+	$(BIN)/mypy clearway cli domain models activities workflows workers api bench
 
 bench: $(STAMP)
 	$(BIN)/python bench/onboarding.py

@@ -1,7 +1,7 @@
 """Temporal activities for the CPU-bound KYC checks: documents, sanctions screening, risk.
 
-The checks themselves are pure functions in their own packages (`activities.documents`,
-`activities.screening`, `activities.risk`); these classes hold what must be built once per
+The checks themselves are pure functions in their own packages (`domain.documents`,
+`domain.screening`, `domain.risk`); these classes hold what must be built once per
 worker (the sanctions index, the risk model) and turn invalid business input into
 non-retryable errors, so a bad input fails fast instead of being retried for hours.
 """
@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.documents.verify import verify_documents as run_document_checks
-from activities.risk import RiskModel
-from activities.risk import assess_risk as run_risk_model
-from activities.screening.active import active_specs
-from activities.screening.index import get_index
-from clearway.document_store import ImageNotFoundError, load_image
+from domain.documents.store import ImageNotFoundError, load_image
+from domain.documents.verify import verify_documents as run_document_checks
+from domain.risk import RiskModel
+from domain.risk import assess_risk as run_risk_model
+from domain.screening.active import active_specs
+from domain.screening.index import get_index
 from models.documents import DocumentVerificationResult, VerifyDocumentsInput
 from models.kyc import KycChecksResult, RunKycChecksInput
 from models.risk import AssessRiskInput, RiskAssessment

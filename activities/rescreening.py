@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.risk import DobRelation, RiskModel, dob_relation
-from activities.screening.delta import DeltaIndex, ListDiff, delta_entry, delta_index, diff_lists
-from activities.screening.entities import ListEntry, ListLoadError, LoadedList
-from activities.screening.loaders import load_list
+from domain.risk import DobRelation, RiskModel, dob_relation
+from domain.screening.delta import DeltaIndex, ListDiff, delta_entry, delta_index, diff_lists
+from domain.screening.entities import ListEntry, ListLoadError, LoadedList
+from domain.screening.loaders import load_list
 from models.common import Finding, Severity
 from models.rescreening import (
     ChangeKind,

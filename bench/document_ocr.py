@@ -4,7 +4,7 @@ Usage: .venv/bin/python bench/document_ocr.py [--n 60] [--seed 7] [--clean]
 
 Draws N data pages with random but valid MRZs (TD3/TD1/TD2), degrades them like phone scans
 (rotation within +-2 degrees, blur, salt-and-pepper noise, JPEG), reads them back with
-`activities.documents.ocr.read_mrz` and reports exact-MRZ rate, per-character accuracy, the
+`domain.documents.ocr.read_mrz` and reports exact-MRZ rate, per-character accuracy, the
 rate at which the read MRZ parses with every check digit valid, and time per image.
 """
 
@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pycountry
 
-from activities.documents import specimen
-from activities.documents.mrz import MrzSyntaxError, parse_mrz_detailed
-from activities.documents.ocr import OcrError, read_mrz, tesseract_available
-from activities.documents.synthetic import Degradation, render_document
+from domain.documents import specimen
+from domain.documents.mrz import MrzSyntaxError, parse_mrz_detailed
+from domain.documents.ocr import OcrError, read_mrz, tesseract_available
+from domain.documents.synthetic import Degradation, render_document
 
 SURNAMES = ["ERIKSSON", "MUELLER", "OBRIEN", "GARCIA<LOPEZ", "NGUYEN", "KOWALSKI", "DUBOIS"]
 SURNAMES += ["ROSSI", "SMITH", "JOHANSEN", "VAN<DER<BERG", "OKAFOR", "TANAKA", "KARLSSON"]

@@ -29,19 +29,19 @@ from temporalio.testing import WorkflowEnvironment
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from activities.rescreening import RescreeningActivities, customer_page
-from activities.risk import load_risk_model
-from activities.screening.loaders import load_list
 from bench._harness import (
     ActivitiesByQueue,
     bench_database,
     bench_settings,
     real_and_noop_workers,
 )
-from clearway.cli_lists import rescreening_input
 from clearway.db import create_db_engine, session_factory
 from clearway.embedded import temporal_cli_path
 from clearway.settings import DATA_ROOT, Settings
 from clearway.temporal_client import connect
+from cli.lists import rescreening_input
+from domain.risk import load_risk_model
+from domain.screening.loaders import load_list
 from models.rescreening import (
     ListVersionRef,
     RescreenCustomersPageInput,

@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
-from activities.screening.entities import ListEntry
-from activities.screening.index import SanctionsIndex
-from activities.screening.loaders import load_lists
-from activities.screening.matcher import score_names
-from activities.screening.normalize import ORG_SCHEMAS, ascii_fold, normalize_name
 from clearway.settings import get_settings
+from domain.screening.entities import ListEntry
+from domain.screening.index import SanctionsIndex
+from domain.screening.loaders import load_lists
+from domain.screening.matcher import score_names
+from domain.screening.normalize import ORG_SCHEMAS, ascii_fold, normalize_name
 from models.screening import PartySchema, ScreenPartyInput
 
 SEED = 20240601

@@ -22,9 +22,9 @@ import tracemalloc
 
 import psutil
 
-from activities.screening.index import SanctionsIndex
-from activities.screening.loaders import load_lists
 from clearway.settings import get_settings
+from domain.screening.index import SanctionsIndex
+from domain.screening.loaders import load_lists
 from models.screening import ScreenPartyInput
 
 SEED = 7

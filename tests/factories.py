@@ -6,8 +6,8 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from activities.documents.names import mrz_variants
-from activities.documents.specimen import td3
+from domain.documents.names import mrz_variants
+from domain.documents.specimen import td3
 
 
 def mrz_name(name: str) -> list[str]:

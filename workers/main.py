@@ -26,10 +26,10 @@ from activities.kyc_checks import (
     ScreeningActivities,
 )
 from activities.rescreening import CustomerStatusActivities, RescreeningActivities
-from activities.risk import load_risk_model
 from clearway.db import session_factory
 from clearway.logging import get_logger
 from clearway.settings import QUEUE_NAMES, Settings
+from domain.risk import load_risk_model
 from workflows.registry import WORKFLOWS, workflow_runner
 
 log = get_logger(__name__)

@@ -18,15 +18,15 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.documents.mrz import mrz_syntax_error
 from api import deps
 from api.auth import Principal, require_roles
 from api.errors import ApiError, ErrorDetail, ErrorResponse
 from api.temporal_errors import update_refusal
-from clearway.document_store import MAX_IMAGE_BYTES, media_type, store_image
 from clearway.logging import get_logger
 from clearway.secrets import Secrets
 from clearway.settings import Settings
+from domain.documents.mrz import mrz_syntax_error
+from domain.documents.store import MAX_IMAGE_BYTES, media_type, store_image
 from models.common import BusinessKey
 from models.onboarding import DocumentSubmission, OnboardingApplication, OnboardingState
 from models.onboarding_workflow import (

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from temporalio.api.history.v1 import History
 
-from activities.documents.ocr import tesseract_available
-from activities.documents.synthetic import Degradation, mrz_font_path, render_document
 from clearway.settings import Settings
+from domain.documents.ocr import tesseract_available
+from domain.documents.synthetic import Degradation, mrz_font_path, render_document
 from models.tables import DocumentImage
 from tests.factories import application, passport_mrz
 from tests.stack import Stack, running_stack

@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 
-from activities.screening.active import active_specs
-from activities.screening.loaders import content_hash, list_files
-from clearway.cli_lists import lists
 from clearway.db import create_db_engine, session_factory
 from clearway.settings import DATA_ROOT, Settings
+from cli.lists import lists
+from domain.screening.active import active_specs
+from domain.screening.loaders import content_hash, list_files
 from models.rescreening import RescreeningInput, RescreeningSummary, rescreening_workflow_id
 from models.screening import ListFormat, ListSpec
 from models.tables import Customer, SanctionsListVersion

@@ -1,0 +1,1 @@
+"""The customer file: customers and the accounts onboarding opens for them."""

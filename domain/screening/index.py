@@ -1,0 +1,278 @@
+"""The screening index: blocking keys → candidate names → scored, qualified hits.
+
+A query never scans every listed name. Each name is filed under its tokens, their
+phonetic keys and 4-letter prefixes; a query gathers the postings of its own keys,
+weights them by rarity (a shared "mohammed" says little, a shared "nasrallah" a lot) in
+one vectorised pass, and only the best-supported candidates get the full name comparison.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from domain.screening.entities import ListEntry, ListLoadError, LoadedList
+from domain.screening.loaders import list_files, load_lists
+from domain.screening.matcher import MATCHER_VERSION, compare, qualify
+from domain.screening.normalize import ORG_SCHEMAS, NormName, normalize_name
+from models.screening import (
+    ListSpec,
+    ListVersion,
+    ScreeningHit,
+    ScreeningResult,
+    ScreenPartyInput,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_CANDIDATES = 48
+"""Names fully scored per query; blocking ranks candidates so the true one is near the top."""
+MAX_POSTING_SHARE = 0.2
+"""Keys filed under more than this share of all names are too common to block on."""
+
+
+def token_keys(token: str, phonetic: str) -> list[str]:
+    """Exact, phonetic, prefix and suffix keys: a typo rarely breaks all four."""
+    if len(token) < 2:
+        return []
+    keys = ["t:" + token, "p:" + phonetic]
+    if len(token) >= 5:
+        keys += ["f:" + token[:4], "b:" + token[-4:]]
+    return keys
+
+
+def key_groups(name: NormName) -> list[list[str]]:
+    """Blocking keys grouped by the evidence they stand for (one group per token)."""
+    groups = [token_keys(t, p) for t, p in zip(name.tokens, name.phonetics, strict=True)]
+    if len(name.tokens) > 1 and len(name.joined) >= 5:
+        groups.append(["j:" + name.joined[:5]])
+    return [g for g in groups if g]
+
+
+def blocking_keys(name: NormName) -> set[str]:
+    return {key for group in key_groups(name) for key in group}
+
+
+@dataclass(frozen=True, slots=True)
+class _IndexedName:
+    entry: int
+    text: str
+    norm: NormName
+    weak: bool
+
+
+class SanctionsIndex:
+    def __init__(self, lists: Sequence[LoadedList]) -> None:
+        self.lists: list[ListVersion] = [loaded.version for loaded in lists]
+        self.entries: list[ListEntry] = [e for loaded in lists for e in loaded.entries]
+        self.names: list[_IndexedName] = []
+        postings: dict[str, list[int]] = defaultdict(list)
+        for entry_no, entry in enumerate(self.entries):
+            seen: set[tuple[str, ...]] = set()
+            for alias in entry.all_names():
+                norm = normalize_name(alias.name, entry.schema)
+                if not norm.tokens or norm.sort_key in seen:
+                    continue
+                seen.add(norm.sort_key)
+                name_no = len(self.names)
+                self.names.append(_IndexedName(entry_no, alias.name, norm, alias.weak))
+                for key in blocking_keys(norm):
+                    postings[key].append(name_no)
+        total = max(len(self.names), 1)
+        self._postings: dict[str, tuple[npt.NDArray[np.int32], float]] = {}
+        for key, ids in postings.items():
+            if len(ids) > MAX_POSTING_SHARE * total:
+                continue
+            idf = math.log(total / len(ids))
+            weight = idf * (0.6 if key[0] in "pfbj" else 1.0)
+            self._postings[key] = (np.asarray(ids, dtype=np.int32), weight)
+        log.info(
+            "built screening index entries=%d names=%d keys=%d",
+            len(self.entries),
+            len(self.names),
+            len(self._postings),
+        )
+
+    def _candidates(self, norm: NormName) -> list[int]:
+        support = np.zeros(len(self.names), dtype=np.float64)
+        for group in key_groups(norm):
+            arrays: list[npt.NDArray[np.int32]] = []
+            weights: list[npt.NDArray[np.float64]] = []
+            for key in group:
+                found = self._postings.get(key)
+                if found is not None:
+                    arrays.append(found[0])
+                    weights.append(np.full(len(found[0]), found[1]))
+            if not arrays:
+                continue
+            # A token's several keys are one piece of evidence: cap at its strongest key so
+            # a common token matching on four keys cannot outrank two rare tokens.
+            cap = max(float(w[0]) for w in weights)
+            ids = np.concatenate(arrays)
+            per_token = np.bincount(ids, np.concatenate(weights), minlength=len(self.names))
+            support += np.minimum(per_token, cap)
+        nonzero = np.flatnonzero(support)
+        if len(nonzero) > MAX_CANDIDATES:
+            top = np.argpartition(support[nonzero], -MAX_CANDIDATES)[-MAX_CANDIDATES:]
+            nonzero = nonzero[top]
+        return [int(i) for i in nonzero]
+
+    def search(
+        self, query: ScreenPartyInput, threshold: float, limit: int = 10
+    ) -> list[ScreeningHit]:
+        """Best hit per listed entry with a qualified score ≥ threshold, best first."""
+        norm = normalize_name(query.name, query.schema_)
+        if not norm.tokens:
+            return []
+        query_org = query.schema_ in ORG_SCHEMAS
+        best: dict[int, tuple[float, str, _IndexedName]] = {}
+        for name_no in self._candidates(norm):
+            indexed = self.names[name_no]
+            entry = self.entries[indexed.entry]
+            org = query_org and entry.schema in ORG_SCHEMAS
+            name_score, method = compare(norm, indexed.norm, org)
+            if name_score < threshold - 0.15:
+                continue  # no qualifier can lift it over the threshold
+            qualified = qualify(
+                name_score,
+                method,
+                weak_alias=indexed.weak,
+                query_dob=query.date_of_birth,
+                query_country=query.country,
+                query_schema=query.schema_,
+                entry_dobs=entry.birth_dates,
+                entry_countries=entry.countries,
+                entry_schema=entry.schema,
+            )
+            current = best.get(indexed.entry)
+            if qualified.score >= threshold and (current is None or qualified.score > current[0]):
+                best[indexed.entry] = (qualified.score, qualified.explanation, indexed)
+        ranked = sorted(best.items(), key=lambda item: -item[1][0])[:limit]
+        return [self._hit(entry_no, *found) for entry_no, found in ranked]
+
+    def _hit(
+        self, entry_no: int, score: float, explanation: str, name: _IndexedName
+    ) -> ScreeningHit:
+        entry = self.entries[entry_no]
+        return ScreeningHit(
+            source=entry.source,
+            source_id=entry.source_id,
+            entry_name=entry.name,
+            matched_name=name.text,
+            schema_=entry.schema,
+            score=score,
+            explanation=explanation,
+            programs=list(entry.programs),
+            dates_of_birth=[str(d) for d in entry.birth_dates],
+            countries=list(entry.countries),
+        )
+
+    def screen(self, query: ScreenPartyInput, threshold: float) -> ScreeningResult:
+        hits = self.search(query, threshold, limit=25)
+        log.info("screened party_id=%s hits=%d", query.party_id, len(hits))
+        return ScreeningResult(
+            hits=hits,
+            threshold=threshold,
+            matcher_version=MATCHER_VERSION,
+            lists=list(self.lists),
+        )
+
+
+def build_index(specs: Sequence[ListSpec]) -> SanctionsIndex:
+    return SanctionsIndex(load_lists(specs))
+
+
+class IndexHolder:
+    """The current index of a long-lived worker; a failed reload keeps the last good one."""
+
+    def __init__(self, index: SanctionsIndex | None = None) -> None:
+        self._index = index
+        self._lock = threading.Lock()
+
+    @property
+    def index(self) -> SanctionsIndex:
+        if self._index is None:
+            raise RuntimeError("no sanctions index loaded yet")
+        return self._index
+
+    @property
+    def loaded(self) -> bool:
+        return self._index is not None
+
+    def reload(self, specs: Sequence[ListSpec]) -> SanctionsIndex:
+        """Build a new index from specs and swap it in; on ListLoadError keep the old one."""
+        with self._lock:
+            try:
+                fresh = build_index(specs)
+            except ListLoadError as exc:
+                log.error(
+                    "sanctions list reload failed, keeping previous index file=%s location=%s",
+                    Path(exc.path).name,
+                    exc.location,
+                )
+                raise
+            self._index = fresh
+            return fresh
+
+
+_CACHE_LOCK = threading.Lock()
+_CACHE: dict[tuple[tuple[str, str, str], ...], tuple[tuple[str, ...], IndexHolder]] = {}
+_HASH_MEMO: dict[tuple[str, int, int], str] = {}
+_FAILED: dict[tuple[tuple[str, str, str], ...], tuple[str, ...]] = {}
+
+
+def _file_hash(path: Path) -> str:
+    """sha256 of a file, memoised on (path, mtime, size) so cache hits do not re-read lists."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise ListLoadError(str(path), "file", f"cannot stat: {exc.strerror}") from exc
+    memo_key = (str(path), stat.st_mtime_ns, stat.st_size)
+    found = _HASH_MEMO.get(memo_key)
+    if found is None:
+        found = hashlib.sha256(path.read_bytes()).hexdigest()
+        _HASH_MEMO[memo_key] = found
+    return found
+
+
+def get_index(specs: Sequence[ListSpec]) -> SanctionsIndex:
+    """Process-wide index for these specs, rebuilt only when a list file's content changes.
+
+    Thread-safe; a worker's concurrent activities share one build. If the files changed
+    and the new content does not load, the previous index for the same specs is served
+    (and the failure logged) rather than screening against nothing.
+    """
+    spec_key = tuple((s.source, s.format.value, s.path) for s in specs)
+    with _CACHE_LOCK:
+        hashes = tuple(_file_hash(p) for spec in specs for p in list_files(spec))
+        cached = _CACHE.get(spec_key)
+        if cached is not None and cached[0] == hashes:
+            return cached[1].index
+        holder = cached[1] if cached is not None else IndexHolder()
+        if holder.loaded and _FAILED.get(spec_key) == hashes:
+            return holder.index  # this content already failed to load; don't retry per call
+        try:
+            index = holder.reload(specs)
+        except ListLoadError:
+            _FAILED[spec_key] = hashes
+            if holder.loaded:
+                return holder.index
+            raise
+        _FAILED.pop(spec_key, None)
+        _CACHE[spec_key] = (hashes, holder)
+        return index
+
+
+def clear_cache() -> None:
+    with _CACHE_LOCK:
+        _CACHE.clear()
+        _FAILED.clear()

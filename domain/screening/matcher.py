@@ -1,0 +1,187 @@
+"""Name similarity and qualifiers (date of birth, country, entity type).
+
+The name score aligns tokens order-insensitively: every token of one name is paired with
+at most one token of the other by best similarity (edit distance, phonetic equality,
+initials). Unpaired tokens cost their weight, but an unpaired extra token of the longer
+name (a middle name one side omits) costs only a fraction, because lists and customers
+disagree about middle names far more often than they share a surname by chance.
+
+Qualifiers move the name score, never replace it: a matching date of birth confirms, a
+birth year off by more than a year almost rules the pair out, and a person is not a ship.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
+
+from domain.screening.entities import BirthDate
+from domain.screening.normalize import ORG_SCHEMAS, NormName, normalize_name
+from models.screening import PartySchema
+
+MATCHER_VERSION = "clearway-names-1.0"
+
+MIN_TOKEN_SIM = 0.62
+"""Token pairs less similar than this are not aligned at all (they are different words)."""
+INITIAL_SIM = 0.85
+PHONETIC_SIM = 0.88
+EXTRA_TOKEN_COST = {True: 0.55, False: 0.3}
+"""Fraction of its weight an unpaired token of the longer name costs (org, person)."""
+CONFLICT_COST = 0.5
+SPLIT_MERGE_DISCOUNT = 0.04
+WEAK_ALIAS_PENALTY = 0.08
+
+DOB_EXACT_BONUS = 0.08
+DOB_YEAR_BONUS = 0.03
+DOB_MISMATCH_PENALTY = 0.3
+COUNTRY_MATCH_BONUS = 0.02
+COUNTRY_MISMATCH_PENALTY = 0.04
+SCHEMA_MISMATCH_PENALTY = 0.2
+
+
+def token_similarity(a: str, pa: str, b: str, pb: str) -> float:
+    if a == b:
+        return 1.0
+    if len(a) == 1 or len(b) == 1:
+        return INITIAL_SIM if a[0] == b[0] else 0.0
+    if a.isdigit() or b.isdigit():
+        return 0.0
+    sim = Levenshtein.normalized_similarity(a, b)
+    if pa == pb and min(len(a), len(b)) >= 3:
+        sim = max(sim, PHONETIC_SIM)
+    elif min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)):
+        # Truncated token ("moham" / "mohammed") in lists with field length limits.
+        sim = max(sim, 0.8)
+    return sim
+
+
+def _aligned(a: NormName, b: NormName, org: bool) -> float:
+    if len(a.tokens) > len(b.tokens):
+        a, b = b, a
+    pairs: list[tuple[float, int, int]] = []
+    for i, (ta, pa) in enumerate(zip(a.tokens, a.phonetics, strict=True)):
+        for j, (tb, pb) in enumerate(zip(b.tokens, b.phonetics, strict=True)):
+            sim = token_similarity(ta, pa, tb, pb)
+            if sim >= MIN_TOKEN_SIM:
+                pairs.append((sim, i, j))
+    pairs.sort(reverse=True)
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    matched = 0.0
+    matched_weight = 0.0
+    for sim, i, j in pairs:
+        if i in used_a or j in used_b:
+            continue
+        used_a.add(i)
+        used_b.add(j)
+        w = a.weights[i] + b.weights[j]
+        if len(a.tokens[i]) == 1 or len(b.tokens[j]) == 1:
+            w = 6.0  # an initial confirms little, whatever it abbreviates
+        matched += sim * w
+        matched_weight += w
+    missing_a = sum(w for i, w in enumerate(a.weights) if i not in used_a)
+    unpaired_b = sorted((w for j, w in enumerate(b.weights) if j not in used_b), reverse=True)
+    # Only as many tokens as the longer name has in excess can be "omitted middle names";
+    # the rest disagree outright. A one-token name matching one token of a longer name is a
+    # shared surname, not a match, so nothing is excused then.
+    excused = len(b.tokens) - len(a.tokens)
+    extra_cost = 1.0 if len(a.tokens) == 1 else EXTRA_TOKEN_COST[org]
+    conflicting = sum(unpaired_b[excused:])
+    penalty = extra_cost * sum(unpaired_b[:excused]) + conflicting
+    # Tokens unpaired on both sides contradict each other (different given names of two
+    # siblings), which is stronger evidence than a token one side simply lacks.
+    if missing_a and conflicting:
+        penalty += CONFLICT_COST * (missing_a + conflicting) / 2
+    denom = matched_weight + missing_a + penalty
+    return matched / denom if denom else 0.0
+
+
+def compare(a: NormName, b: NormName, org: bool = False) -> tuple[float, str]:
+    """Score of two normalised names and the method that produced it."""
+    if not a.tokens or not b.tokens:
+        return 0.0, "empty"
+    if a.tokens == b.tokens or a.sort_key == b.sort_key:
+        return 1.0, "exact"
+    score = _aligned(a, b, org)
+    method = "token-align"
+    if len(a.tokens) != len(b.tokens):
+        # Split or merged tokens ("abdel aziz" / "abdelaziz") defeat token alignment.
+        joined = Levenshtein.normalized_similarity(a.joined, b.joined) - SPLIT_MERGE_DISCOUNT
+        if joined > score:
+            score, method = joined, "joined"
+    return max(0.0, min(score, 1.0)), method
+
+
+def score_names(name1: str, name2: str, schema: str = "Person") -> float:
+    """Similarity in [0, 1] of two names of parties of the given FtM schema."""
+    party = PartySchema(schema)
+    score, _ = compare(
+        normalize_name(name1, party), normalize_name(name2, party), party in ORG_SCHEMAS
+    )
+    return round(score, 4)
+
+
+@dataclass(frozen=True, slots=True)
+class Qualified:
+    score: float
+    explanation: str
+
+
+def _schema_family(schema: PartySchema) -> str:
+    if schema in ORG_SCHEMAS:
+        return "org"
+    return schema.value
+
+
+def qualify(
+    name_score: float,
+    method: str,
+    *,
+    weak_alias: bool,
+    query_dob: dt.date | None,
+    query_country: str | None,
+    query_schema: PartySchema,
+    entry_dobs: Sequence[BirthDate],
+    entry_countries: Sequence[str],
+    entry_schema: PartySchema,
+) -> Qualified:
+    score = name_score
+    notes = [f"name {name_score:.2f} ({method})"]
+    if weak_alias:
+        score -= WEAK_ALIAS_PENALTY
+        notes.append("low-quality alias")
+    if query_dob is not None and entry_dobs:
+        delta, note = _dob_delta(query_dob, entry_dobs)
+        score += delta
+        notes.append(note)
+    if query_country and entry_countries:
+        if query_country.upper() in entry_countries:
+            score += COUNTRY_MATCH_BONUS
+            notes.append(f"country {query_country.upper()} matches")
+        else:
+            score -= COUNTRY_MISMATCH_PENALTY
+            notes.append(f"country {query_country.upper()} not in {','.join(entry_countries)}")
+    if _schema_family(query_schema) != _schema_family(entry_schema):
+        score -= SCHEMA_MISMATCH_PENALTY
+        notes.append(f"type {query_schema.value} vs {entry_schema.value}")
+    return Qualified(round(max(0.0, min(score, 1.0)), 4), ", ".join(notes))
+
+
+def _dob_delta(query: dt.date, dobs: Sequence[BirthDate]) -> tuple[float, str]:
+    best_gap = 10_000
+    for dob in dobs:
+        if dob.full == query:
+            return DOB_EXACT_BONUS, f"DOB matches {query.isoformat()}"
+        slack = 1 if dob.approximate else 0
+        lo, hi = dob.year_from - slack, dob.year_to + slack
+        gap = 0 if lo <= query.year <= hi else min(abs(query.year - lo), abs(query.year - hi))
+        best_gap = min(best_gap, gap)
+    if best_gap == 0:
+        return DOB_YEAR_BONUS, f"DOB year matches {query.year}"
+    if best_gap == 1:
+        return 0.0, f"DOB year {query.year} within a year"
+    listed = ",".join(str(d) for d in dobs[:3])
+    return -DOB_MISMATCH_PENALTY, f"DOB {query.year} vs listed {listed}"
