@@ -152,27 +152,20 @@ class DeltaMismatch(ClearwayError):
     http_status, code = 409, "delta_mismatch"
 
 
-ERRORS: tuple[type[ClearwayError], ...] = (
-    InvalidInput,
-    InvalidDocument,
-    Forbidden,
-    CaseNotFound,
-    CaseClosed,
-    CaseConflict,
-    FourEyesViolation,
-    DecisionNotSupported,
-    NoInformationRequested,
-    CustomerNotFound,
-    CustomerConflict,
-    ListUnavailable,
-    ListChanged,
-    DeltaMismatch,
-)
-BY_TYPE: dict[str, type[ClearwayError]] = {e.type_name(): e for e in ERRORS}
+def error_types() -> dict[str, type[ClearwayError]]:
+    """Every error of the catalogue by its Temporal type name (all subclasses, so a
+    capability that adds errors below needs no second registry)."""
+    found: dict[str, type[ClearwayError]] = {}
+    todo = list(ClearwayError.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        found[cls.type_name()] = cls
+        todo.extend(cls.__subclasses__())
+    return found
 
 
 def non_retryable(*errors: type[ClearwayError]) -> list[str]:
     """Type names for a `RetryPolicy`: every non-retryable error of the catalogue, or of the
     given ones. Retryability is declared on the class, so policies cannot drift from it."""
-    chosen = errors or ERRORS
-    return [e.type_name() for e in chosen if not e.retryable]
+    chosen = errors or tuple(error_types().values())
+    return sorted(e.type_name() for e in chosen if not e.retryable)
