@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
+from clearway.contract import Activity, InvalidDocument
 from domain.documents.store import ImageNotFoundError, load_image
 from domain.documents.verify import verify_documents as run_document_checks
 from domain.risk import RiskModel
@@ -34,12 +34,12 @@ class DocumentActivities:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    @activity.defn(name="verify_documents")
+    @activity.defn(name=Activity.VERIFY_DOCUMENTS)
     def verify_documents(self, inp: VerifyDocumentsInput) -> DocumentVerificationResult:
         try:
             return run_document_checks(self._resolve_images(inp))
         except (ImageNotFoundError, ValueError) as exc:
-            raise ApplicationError(str(exc), type="InvalidDocument", non_retryable=True) from exc
+            raise InvalidDocument(str(exc)) from exc
 
     def _resolve_images(self, inp: VerifyDocumentsInput) -> VerifyDocumentsInput:
         if not any(d.image_ref for d in inp.documents):
@@ -81,7 +81,7 @@ class ScreeningActivities:
             return self._lists
         return active_specs(self._lists, self._sessions)
 
-    @activity.defn(name="screen_party")
+    @activity.defn(name=Activity.SCREEN_PARTY)
     def screen_party(self, inp: ScreenPartyInput) -> ScreeningResult:
         result = get_index(self._specs()).screen(inp, self._threshold)
         activity.logger.info("party screened", extra={"hits": len(result.hits)})
@@ -92,7 +92,7 @@ class RiskActivities:
     def __init__(self, model: RiskModel) -> None:
         self._model = model
 
-    @activity.defn(name="assess_risk")
+    @activity.defn(name=Activity.ASSESS_RISK)
     def assess_risk(self, inp: AssessRiskInput) -> RiskAssessment:
         return run_risk_model(inp, self._model)
 
@@ -110,7 +110,7 @@ class KycChecksActivities:
         self._screening = screening
         self._risk = risk
 
-    @activity.defn(name="run_kyc_checks")
+    @activity.defn(name=Activity.RUN_KYC_CHECKS)
     def run_kyc_checks(self, inp: RunKycChecksInput) -> KycChecksResult:
         documents = self._documents.verify_documents(inp.documents)
         screening = inp.previous_screening or self._screening.screen_party(inp.party)

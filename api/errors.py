@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from clearway.contract import ClearwayError
+
 
 class ErrorDetail(BaseModel):
     field: str | None = None
@@ -69,6 +71,13 @@ def _envelope(status: int, code: str, message: str, details: list[ErrorDetail]) 
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ClearwayError)
+    async def _business_error(_: Request, exc: ClearwayError) -> JSONResponse:
+        """Domain stores raise the catalogue's errors; each class carries its status."""
+        return JSONResponse(
+            _envelope(exc.http_status, exc.code, exc.message, []), status_code=exc.http_status
+        )
+
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(

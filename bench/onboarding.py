@@ -44,6 +44,7 @@ from bench._harness import (
     pct,
     real_and_noop_workers,
 )
+from clearway.contract import Activity
 from clearway.db import create_db_engine
 from clearway.embedded import temporal_cli_path
 from clearway.settings import Settings
@@ -81,24 +82,24 @@ def clean_application(i: int) -> OnboardingApplication:
 
 
 # ---- baseline: same activity names and types, no work -------------------------------
-@activity.defn(name="verify_documents")
+@activity.defn(name=Activity.VERIFY_DOCUMENTS)
 def noop_verify(inp: VerifyDocumentsInput) -> DocumentVerificationResult:
     return DocumentVerificationResult(passed=True, documents=[], findings=[])
 
 
-@activity.defn(name="screen_party")
+@activity.defn(name=Activity.SCREEN_PARTY)
 def noop_screen(inp: ScreenPartyInput) -> ScreeningResult:
     return ScreeningResult(hits=[], threshold=0.7, matcher_version="noop", lists=[])
 
 
-@activity.defn(name="assess_risk")
+@activity.defn(name=Activity.ASSESS_RISK)
 def noop_risk(inp: AssessRiskInput) -> RiskAssessment:
     return RiskAssessment(
         score=0, level=RiskLevel.LOW, outcome=RiskOutcome.APPROVE, reasons=[], model_version="noop"
     )
 
 
-@activity.defn(name="run_kyc_checks")
+@activity.defn(name=Activity.RUN_KYC_CHECKS)
 def noop_checks(inp: RunKycChecksInput) -> KycChecksResult:
     return KycChecksResult(
         documents=noop_verify(inp.documents),
@@ -109,7 +110,7 @@ def noop_checks(inp: RunKycChecksInput) -> KycChecksResult:
     )
 
 
-@activity.defn(name="open_customer_account")
+@activity.defn(name=Activity.OPEN_CUSTOMER_ACCOUNT)
 def noop_open(inp: OpenCustomerAccountInput) -> OpenCustomerAccountResult:
     return OpenCustomerAccountResult(
         customer_id=inp.customer_id,
@@ -154,7 +155,7 @@ async def throughput(settings_real: Settings, settings_noop: Settings, n: int) -
     def noop_activities(_: Engine) -> ActivitiesByQueue:
         return {
             "screening": [noop_checks, noop_verify, noop_screen, noop_risk],
-            "ledger": [noop_open],
+            "records": [noop_open],
         }
 
     async with real_and_noop_workers(settings_real, settings_noop, noop_activities):

@@ -28,18 +28,20 @@ from temporalio.testing import WorkflowEnvironment
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from activities.rescreening import RescreeningActivities, customer_page
+from activities.rescreening import RescreeningActivities
 from bench._harness import (
     ActivitiesByQueue,
     bench_database,
     bench_settings,
     real_and_noop_workers,
 )
+from clearway.contract import Activity
 from clearway.db import create_db_engine, session_factory
 from clearway.embedded import temporal_cli_path
 from clearway.settings import DATA_ROOT, Settings
 from clearway.temporal_client import connect
 from cli.lists import rescreening_input
+from domain.customers.store import CustomerStore
 from domain.risk import load_risk_model
 from domain.screening.loaders import load_list
 from models.rescreening import (
@@ -135,13 +137,13 @@ class PagingOnly:
     def __init__(self, settings: Settings) -> None:
         self._sessions = session_factory(create_db_engine(settings))
 
-    @activity.defn(name="rescreen_customers_page")
+    @activity.defn(name=Activity.RESCREEN_CUSTOMERS_PAGE)
     def page(self, inp: RescreenCustomersPageInput) -> RescreenCustomersPageResult:
         with self._sessions() as session:
-            rows = session.execute(customer_page(inp.after_customer_id, inp.page_size)).all()
+            rows = CustomerStore(session).screening_page(inp.after_customer_id, inp.page_size)
         return RescreenCustomersPageResult(
             screened=len(rows),
-            next_cursor=rows[-1][0] if len(rows) == inp.page_size else None,
+            next_cursor=rows[-1].customer_id if len(rows) == inp.page_size else None,
             hits=[],
         )
 

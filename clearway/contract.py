@@ -62,16 +62,6 @@ class Activity(StrEnum):
     RESCREEN_CUSTOMERS_PAGE = "rescreen_customers_page"
 
 
-LEGACY_RECORDS_ACTIVITIES: tuple[Activity, ...] = (
-    Activity.OPEN_CASE,
-    Activity.RECORD_CASE_EVENT,
-    Activity.OPEN_CUSTOMER_ACCOUNT,
-    Activity.FREEZE_CUSTOMER,
-)
-"""Served on the `ledger` queue too, for executions whose input names it as their records
-queue (started before the rename). Drop once none can still be running."""
-
-
 class ClearwayError(Exception):
     """A business failure with a fixed meaning. Subclasses set the class attributes."""
 
@@ -121,7 +111,7 @@ class FourEyesViolation(ClearwayError):
 class DecisionNotSupported(ClearwayError):
     """A decision this kind of case does not take (e.g. request-information on a review)."""
 
-    http_status, code = 422, "decision_not_supported"
+    http_status, code = 409, "decision_not_supported"
 
 
 class NoInformationRequested(ClearwayError):

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from clearway.contract import QUEUE_NAMES
 from models.screening import ListFormat, ListSpec
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -30,10 +31,6 @@ def default_sanctions_lists() -> list[ListSpec]:
         ),
         ListSpec(source="un_sc", format=ListFormat.UN_XML, path=str(base / "un/consolidated.xml")),
     ]
-
-
-QUEUE_NAMES = ("workflows", "ledger", "screening")
-"""Task queues, one per scaling concern: orchestration, DB-bound ledger work, CPU-bound checks."""
 
 
 class Settings(BaseSettings):

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from clearway.contract import Queue
 from clearway.logging import configure_logging, get_logger
 from clearway.settings import Settings, get_settings
 from domain.screening import active
@@ -218,9 +219,9 @@ def rescreening_input(
         current=current,
         threshold=settings.screening_threshold,
         config=RescreeningConfig(
-            screening_queue=settings.queue("screening"),
+            screening_queue=settings.queue(Queue.SCREENING),
             review=ReviewConfig(
-                ledger_queue=settings.queue("ledger"), review_sla=settings.review_sla
+                records_queue=settings.queue(Queue.RECORDS), review_sla=settings.review_sla
             ),
             page_size=page_size,
             pages_per_run=pages_per_run,
@@ -258,7 +259,7 @@ async def update_list(
             "RescreeningWorkflow",
             rescreening_input(settings, current, previous),
             id=workflow_id,
-            task_queue=settings.queue("workflows"),
+            task_queue=settings.queue(Queue.WORKFLOWS),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
         started = True

@@ -12,8 +12,9 @@ import click
 import uvicorn
 from pydantic import SecretStr
 
+from clearway.contract import QUEUE_NAMES
 from clearway.logging import configure_logging, get_logger
-from clearway.settings import QUEUE_NAMES, Settings, get_settings
+from clearway.settings import Settings, get_settings
 from cli.lists import lists
 from cli.screen import screen
 

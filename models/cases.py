@@ -3,13 +3,40 @@
 from __future__ import annotations
 
 import datetime as dt
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import Field
 
 from models.common import Finding, FrozenModel, StrictInput
-from models.onboarding import DecisionKind
+
+
+class DecisionKind(StrEnum):
+    """What an officer may decide on any case. Each process gives these its own meaning
+    (approve an application, clear a customer, release a payment hold)."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    REQUEST_INFORMATION = "request_information"
+
+
+class CaseOutcome(StrEnum):
+    """How a review ends, as its parent process sees it."""
+
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    INFORMATION_REQUESTED = "information_requested"
+
+
+class OfficerDecision(FrozenModel):
+    """One officer action on a case, as recorded in the workflow (who, when, why)."""
+
+    decision: DecisionKind
+    actor: str
+    role: str
+    reason: str
+    decided_at: dt.datetime
 
 
 class CaseStatus(StrEnum):
@@ -107,3 +134,37 @@ class CaseView(FrozenModel):
 class CasePage(FrozenModel):
     items: list[CaseView]
     next_cursor: str | None = None
+
+
+class CaseReviewInput(FrozenModel):
+    """Start input of `CaseReviewWorkflow`, the one human-review step every process uses.
+
+    The parent fixes everything deployment-specific (queue, SLA) because the child cannot
+    read settings. `reopened` marks the run that follows requested information: it finds
+    its case in the queue and puts it back in front of officers with the new assessment."""
+
+    case: OpenCaseInput
+    records_queue: str
+    review_sla: timedelta
+    information_allowed: bool = True
+    """Whether officers may ask the applicant for more (a customer review cannot)."""
+    reopened: bool = False
+    approved_label: str = "approved"
+    rejected_label: str = "rejected"
+    """`decision` of the closed case as officers read it in the queue, in the parent's
+    words (a re-screening review is `cleared` or `frozen`)."""
+
+
+class CaseReviewResult(FrozenModel):
+    outcome: CaseOutcome
+    case: CaseView
+    decisions: list[OfficerDecision]
+    """Every officer action of this run, in order (who, when, why)."""
+
+
+class CaseReviewState(FrozenModel):
+    """What the child's `status` query answers."""
+
+    case: CaseView | None
+    outcome: CaseOutcome | None
+    decisions: list[OfficerDecision]

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import EmailStr, Field, model_validator
 
+from models.cases import OfficerDecision
 from models.common import (
     BusinessKey,
     CountryCode,
@@ -117,22 +118,6 @@ class OnboardingStatus(StrEnum):
     NEEDS_INFORMATION = "needs_information"
     APPROVED = "approved"
     REJECTED = "rejected"
-
-
-class DecisionKind(StrEnum):
-    APPROVE = "approve"
-    REJECT = "reject"
-    REQUEST_INFORMATION = "request_information"
-
-
-class OfficerDecision(FrozenModel):
-    """One officer action on a case, as recorded in the workflow (who, when, why)."""
-
-    decision: DecisionKind
-    actor: str
-    role: str
-    reason: str
-    decided_at: dt.datetime
 
 
 class FinalDecision(FrozenModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from models.common import FrozenModel, StrictInput
 from models.documents import DocumentInput
@@ -18,7 +18,9 @@ from models.onboarding import DocumentSubmission, OnboardingApplication
 
 class OnboardingConfig(FrozenModel):
     screening_queue: str
-    ledger_queue: str
+    records_queue: str = Field(validation_alias=AliasChoices("records_queue", "ledger_queue"))
+    """Queue of the case and customer writes. Inputs recorded before it was renamed call it
+    `ledger_queue` (and name the `ledger` queue, whose worker still serves those writes)."""
     review_sla: timedelta
     information_timeout: timedelta
 

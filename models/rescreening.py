@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
+from pydantic import AliasChoices, Field
+
 from models.common import Finding, FrozenModel
 from models.screening import ListFormat, ListSpec, PartySchema
 
@@ -120,7 +122,9 @@ class RescreenCustomersPageResult(FrozenModel):
 
 
 class ReviewConfig(FrozenModel):
-    ledger_queue: str
+    records_queue: str = Field(validation_alias=AliasChoices("records_queue", "ledger_queue"))
+    """Queue of the case and customer writes. Inputs recorded before it was renamed call it
+    `ledger_queue` (and name the `ledger` queue, whose worker still serves those writes)."""
     review_sla: dt.timedelta
 
 

@@ -6,6 +6,7 @@ Off by default; `CLEARWAY_RECORD_HISTORIES=1` refreshes them. Refresh only toget
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -21,4 +22,7 @@ async def record_history(client: Client, workflow_id: str, name: str) -> None:
     await handle.result()
     history = await handle.fetch_history()
     HISTORIES.mkdir(exist_ok=True)
-    (HISTORIES / f"{name}.json").write_text(history.to_json())
+    # Child workflow ids derive from the parent's, so replay needs the real id: kept beside
+    # the events (the history itself does not name its own workflow).
+    recorded = {"workflowId": workflow_id, **json.loads(history.to_json())}
+    (HISTORIES / f"{name}.json").write_text(json.dumps(recorded))

@@ -44,7 +44,9 @@ async def test_recorded_history_replays(path: Path) -> None:
         request_hmac_key=SecretStr(TEST_HMAC_KEY),
     )
     converter = build_data_converter(settings)
-    history = WorkflowHistory.from_json(path.stem, path.read_text())  # noqa: ASYNC240
+    recorded = json.loads(path.read_text())  # noqa: ASYNC240
+    workflow_id = recorded.pop("workflowId", path.stem)
+    history = WorkflowHistory.from_json(workflow_id, recorded)
     replayer = Replayer(
         workflows=WORKFLOWS, data_converter=converter, workflow_runner=workflow_runner()
     )

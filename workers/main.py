@@ -1,17 +1,19 @@
 """Worker process: one Temporal worker per task queue, all in one process by default.
 
-Queues follow scaling concerns (DESIGN.md): `workflows` (orchestration, cheap),
-`ledger` (PostgreSQL-bound, thread pool sized to the connection pool) and `screening`
-(CPU-bound checks on a thread pool; the sanctions index and risk model are built once here
-and shared by every activity call). `clearway worker --queues ledger` runs just one of them.
+Queues follow scaling concerns (`clearway.contract.Queue`): `workflows` (orchestration,
+cheap), `records` (case and customer writes, PostgreSQL-bound, thread pool sized to the
+connection pool), `screening` (CPU-bound checks on a thread pool; the sanctions index and
+risk model are built once here and shared by every activity call) and `ledger`.
+`clearway worker --queues records` runs just one of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.client import Client
@@ -25,11 +27,13 @@ from activities.kyc_checks import (
     RiskActivities,
     ScreeningActivities,
 )
-from activities.rescreening import CustomerStatusActivities, RescreeningActivities
+from activities.rescreening import RescreeningActivities
+from clearway.contract import QUEUE_NAMES, Queue
 from clearway.db import session_factory
 from clearway.logging import get_logger
-from clearway.settings import QUEUE_NAMES, Settings
+from clearway.settings import Settings
 from domain.risk import load_risk_model
+from workers.interceptors import ClearwayErrorInterceptor
 from workflows.registry import WORKFLOWS, workflow_runner
 
 log = get_logger(__name__)
@@ -69,41 +73,51 @@ def build_workers(
         raise ValueError(f"unknown task queue(s): {', '.join(sorted(unknown))}")
     workers: list[Worker] = []
     executors: list[concurrent.futures.Executor] = []
-    if "workflows" in queues:
+    interceptors = [ClearwayErrorInterceptor()]
+    if Queue.WORKFLOWS in queues:
         workers.append(
             Worker(
                 client,
-                task_queue=settings.queue("workflows"),
+                task_queue=settings.queue(Queue.WORKFLOWS),
                 workflows=WORKFLOWS,
                 workflow_runner=workflow_runner(),
                 graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
             )
         )
-    if "ledger" in queues:
+    records: list[Callable[..., Any]] = []
+    if Queue.RECORDS in queues or Queue.LEDGER in queues:
         if engine is None:
-            raise ValueError("the ledger queue needs a database engine")
+            raise ValueError("the records and ledger queues need a database engine")
         sessions = session_factory(engine)
+        cases, customers = CaseActivities(sessions), CustomerActivities(sessions)
+        records = [
+            cases.open_case,
+            cases.record_case_event,
+            customers.open_customer_account,
+            customers.freeze_customer,
+        ]
+    for queue in (Queue.RECORDS, Queue.LEDGER):
+        if queue not in queues:
+            continue
+        # The ledger worker serves the case and customer writes too: executions started
+        # before the records queue existed still send them to the queue named `ledger`.
+        activities = list(records)
         pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=settings.database_pool_size, thread_name_prefix="ledger"
+            max_workers=settings.database_pool_size, thread_name_prefix=queue.value
         )
         executors.append(pool)
-        cases, customers = CaseActivities(sessions), CustomerActivities(sessions)
         workers.append(
             Worker(
                 client,
-                task_queue=settings.queue("ledger"),
-                activities=[
-                    cases.open_case,
-                    cases.record_case_event,
-                    customers.open_customer_account,
-                    CustomerStatusActivities(sessions).freeze_customer,
-                ],
+                task_queue=settings.queue(queue),
+                activities=activities,
                 activity_executor=pool,
                 max_concurrent_activities=settings.database_pool_size,
                 graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+                interceptors=interceptors,
             )
         )
-    if "screening" in queues:
+    if Queue.SCREENING in queues:
         model = load_risk_model(settings.risk_model_path)
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="screening")
         executors.append(pool)
@@ -119,7 +133,7 @@ def build_workers(
         workers.append(
             Worker(
                 client,
-                task_queue=settings.queue("screening"),
+                task_queue=settings.queue(Queue.SCREENING),
                 activities=[
                     checks.run_kyc_checks,
                     # The single steps stay registered for executions started before the
@@ -133,6 +147,7 @@ def build_workers(
                 activity_executor=pool,
                 max_concurrent_activities=8,
                 graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+                interceptors=interceptors,
             )
         )
     log.info("workers built", queues=[w.task_queue for w in workers])

@@ -11,21 +11,26 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from workflows.case_rules import (
-    DecisionRefused,
-    check_officer_decision,
-    db_activity,
-    record_case_event,
+from workflows.case_review import (
+    CASE_READY,
+    CASE_REVIEW_CHILD,
+    CaseDesk,
+    CaseReviewWorkflow,
+    records_activity,
+    refusal,
+    review_workflow_id,
 )
 
 with workflow.unsafe.imports_passed_through():
+    from clearway.contract import Activity, InvalidDocument, InvalidInput, NoInformationRequested
+    from domain.cases.rules import required_approvals
     from models.cases import (
-        Approval,
+        CaseOutcome,
+        CaseReviewInput,
         CaseStatus,
         CaseView,
         DecisionUpdate,
@@ -41,9 +46,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.kyc import KycChecksResult, RiskContext, RunKycChecksInput
     from models.onboarding import (
-        DecisionKind,
         FinalDecision,
-        OfficerDecision,
         OnboardingApplication,
         OnboardingState,
         OnboardingStatus,
@@ -54,16 +57,15 @@ with workflow.unsafe.imports_passed_through():
         OnboardingInput,
         to_document_inputs,
     )
-    from models.risk import AssessRiskInput, RiskAssessment, RiskLevel, RiskOutcome
+    from models.risk import AssessRiskInput, RiskAssessment, RiskOutcome
     from models.screening import ScreeningResult, ScreenPartyInput
 
-_T = TypeVar("_T")
 KYC_IN_ONE_ACTIVITY = "kyc-checks-in-one-activity"
 """Patch: documents, screening and risk run as one activity (one round trip, not three)."""
 CHECK_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(minutes=1),
-    non_retryable_error_types=["InvalidDocument", "InvalidInput"],
+    non_retryable_error_types=[InvalidDocument.type_name(), InvalidInput.type_name()],
 )
 
 
@@ -77,9 +79,9 @@ class CustomerOnboardingWorkflow:
         self._documents: DocumentVerificationResult | None = None
         self._screening: ScreeningResult | None = None
         self._risk: RiskAssessment | None = None
-        self._case: CaseView | None = None
-        self._officer_decisions: list[OfficerDecision] = []
-        self._approvals: list[Approval] = []
+        self._desk = CaseDesk(inp.config.records_queue)
+        self._case_id: str | None = None
+        self._in_child = False
         self._pending_information: InformationUpdate | None = None
         self._customer: OpenCustomerAccountResult | None = None
         self._decision: FinalDecision | None = None
@@ -132,7 +134,7 @@ class CustomerOnboardingWorkflow:
         )
         if workflow.patched(KYC_IN_ONE_ACTIVITY):
             checks = await workflow.execute_activity(
-                "run_kyc_checks",
+                Activity.RUN_KYC_CHECKS,
                 RunKycChecksInput(
                     documents=verify,
                     party=party,
@@ -168,7 +170,7 @@ class CustomerOnboardingWorkflow:
         """The path of executions started before `KYC_IN_ONE_ACTIVITY`: three activities.
         Remove with `workflow.deprecate_patch` once no such execution can still be running."""
         self._documents = await workflow.execute_activity(
-            "verify_documents",
+            Activity.VERIFY_DOCUMENTS,
             verify,
             result_type=DocumentVerificationResult,
             task_queue=self._cfg.screening_queue,
@@ -177,7 +179,7 @@ class CustomerOnboardingWorkflow:
         )
         if self._screening is None:
             self._screening = await workflow.execute_activity(
-                "screen_party",
+                Activity.SCREEN_PARTY,
                 party,
                 result_type=ScreeningResult,
                 task_queue=self._cfg.screening_queue,
@@ -185,7 +187,7 @@ class CustomerOnboardingWorkflow:
                 retry_policy=CHECK_RETRY,
             )
         self._risk = await workflow.execute_activity(
-            "assess_risk",
+            Activity.ASSESS_RISK,
             AssessRiskInput(
                 **context.model_dump(),
                 document_findings=self._documents.findings,
@@ -201,26 +203,59 @@ class CustomerOnboardingWorkflow:
     async def _refer(self) -> None:
         assert self._risk is not None
         opened = workflow.now()
-        required = 2 if self._risk.level in (RiskLevel.HIGH, RiskLevel.PROHIBITED) else 1
-        self._case = await self._db(
-            "open_case",
-            OpenCaseInput(
-                case_id=f"case-{workflow.uuid4().hex[:16]}",
-                kind="onboarding",
-                workflow_id=workflow.info().workflow_id,
-                subject=self._app.application_id,
-                risk_level=self._risk.level.value,
-                reasons=self._risk.reasons,
-                opened_at=opened,
-                sla_due_at=opened + self._cfg.review_sla,
-                required_approvals=required,
-            ),
-            CaseView,
+        self._case_id = f"case-{workflow.uuid4().hex[:16]}"
+        case = OpenCaseInput(
+            case_id=self._case_id,
+            kind="onboarding",
+            workflow_id=workflow.info().workflow_id,
+            subject=self._app.application_id,
+            risk_level=self._risk.level.value,
+            reasons=self._risk.reasons,
+            opened_at=opened,
+            sla_due_at=opened + self._cfg.review_sla,
+            required_approvals=required_approvals(self._risk.level.value),
         )
+        if not workflow.patched(CASE_REVIEW_CHILD):
+            await self._refer_in_place(case)
+            return
+        self._in_child = True
+        child_id = review_workflow_id(workflow.info().workflow_id)
+        reopened = False
+        while self._decision is None:
+            assert self._risk is not None
+            result = await workflow.execute_child_workflow(
+                CaseReviewWorkflow.run,
+                CaseReviewInput(
+                    case=case.model_copy(
+                        update={
+                            "workflow_id": child_id,
+                            "risk_level": self._risk.level.value,
+                            "reasons": self._risk.reasons,
+                        }
+                    ),
+                    records_queue=self._cfg.records_queue,
+                    review_sla=self._cfg.review_sla,
+                    reopened=reopened,
+                ),
+                id=child_id,
+            )
+            self._desk.case = result.case
+            self._desk.decisions.extend(result.decisions)
+            if result.outcome == CaseOutcome.APPROVED:
+                await self._approve(automatic=False)
+            elif result.outcome == CaseOutcome.REJECTED:
+                await self._finish(OnboardingStatus.REJECTED, automatic=False)
+            else:
+                self._status = OnboardingStatus.NEEDS_INFORMATION
+                reopened = await self._await_information(reopen_case=False)
+
+    async def _refer_in_place(self, case: OpenCaseInput) -> None:
+        """Executions started before `CASE_REVIEW_CHILD` keep their case in this workflow."""
+        await self._desk.open(case)
         self._status = OnboardingStatus.PENDING_REVIEW
         while self._decision is None:
             if self._status == OnboardingStatus.NEEDS_INFORMATION:
-                await self._await_information()
+                await self._await_information(reopen_case=True)
                 continue
             try:
                 await workflow.wait_condition(
@@ -228,33 +263,15 @@ class CustomerOnboardingWorkflow:
                         self._decision is not None
                         or self._status != OnboardingStatus.PENDING_REVIEW
                     ),
-                    timeout=self._sla_remaining(),
+                    timeout=self._desk.sla_remaining(),
                 )
             except TimeoutError:
-                await self._escalate()
+                await self._desk.escalate()
         await workflow.wait_condition(workflow.all_handlers_finished)
 
-    def _sla_remaining(self) -> timedelta | None:
-        assert self._case is not None
-        if self._case.escalated:
-            return None
-        remaining = self._case.sla_due_at - workflow.now()
-        return max(remaining, timedelta(seconds=1))
-
-    async def _escalate(self) -> None:
-        assert self._case is not None
-        self._case = await self._case_event(
-            "escalated",
-            escalated=True,
-            assignee="senior_officers",
-            reason="review SLA elapsed without a decision",
-        )
-        workflow.logger.warning("case escalated", extra={"case_id": self._case.case_id})
-        workflow.metric_meter().create_counter(
-            "clearway_case_escalations", "Cases escalated after their review SLA"
-        ).add(1, {"kind": "onboarding"})
-
-    async def _await_information(self) -> None:
+    async def _await_information(self, *, reopen_case: bool) -> bool:
+        """Wait for the applicant's answer and re-run the checks on it; reject when none
+        comes in time. True when the case goes back to officers."""
         try:
             await workflow.wait_condition(
                 lambda: self._pending_information is not None,
@@ -272,81 +289,60 @@ class CustomerOnboardingWorkflow:
                     )
                 ],
             )
-            return
+            return False
         info = self._pending_information
         assert info is not None
         self._pending_information = None
         self._status = OnboardingStatus.IN_REVIEW
         await self._run_checks(info.documents_as_inputs())
         assert self._risk is not None
-        self._case = await self._case_event(
-            "information_received",
-            status=CaseStatus.OPEN,
-            risk_level=self._risk.level.value,
-            reasons=self._risk.reasons,
-            sla_due_at=workflow.now() + self._cfg.review_sla,
-            escalated=False,
-            assignee=None,
-        )
-        self._status = OnboardingStatus.PENDING_REVIEW
+        if reopen_case:
+            await self._desk.event(
+                "information_received",
+                status=CaseStatus.OPEN,
+                risk_level=self._risk.level.value,
+                reasons=self._risk.reasons,
+                sla_due_at=workflow.now() + self._cfg.review_sla,
+                escalated=False,
+                assignee=None,
+            )
+            self._status = OnboardingStatus.PENDING_REVIEW
+        return True
+
+    @workflow.signal(name=CASE_READY)
+    def _case_ready(self, case: CaseView) -> None:
+        """The review child has the case in front of officers (again)."""
+        if self._in_child and self._decision is None:
+            self._desk.case = case
+            self._status = OnboardingStatus.PENDING_REVIEW
 
     # --------------------------------------------------------------- update
     @workflow.update
     async def decide(self, update: DecisionUpdate) -> CaseView:
-        async with self._lock:
-            # State may have moved while this update waited for the lock.
-            self._check_decision(update)
-            now = workflow.now()
-            self._officer_decisions.append(
-                OfficerDecision(
-                    decision=update.decision,
-                    actor=update.actor,
-                    role=update.role,
-                    reason=update.reason,
-                    decided_at=now,
-                )
-            )
-            key = f"{update.case_id}:decision:{len(self._officer_decisions)}"
-            common = {
-                "actor": update.actor,
-                "role": update.role,
-                "reason": update.reason,
-                "idempotency_key": key,
-            }
-            assert self._case is not None
-            if update.decision == DecisionKind.APPROVE:
-                self._approvals.append(Approval(actor=update.actor, role=update.role, at=now))
-                final = len(self._approvals) >= self._case.required_approvals
-                self._case = await self._case_event(
-                    "approved" if final else "approval_recorded",
-                    approvals=list(self._approvals),
-                    **common,
-                )
-                if final:
-                    await self._approve(automatic=False)
-            elif update.decision == DecisionKind.REJECT:
-                self._case = await self._case_event("rejected", **common)
-                await self._finish(OnboardingStatus.REJECTED, automatic=False)
-            else:
-                self._status = OnboardingStatus.NEEDS_INFORMATION
-                self._case = await self._case_event(
-                    "information_requested", status=CaseStatus.AWAITING_INFORMATION, **common
-                )
-            return self._case
+        """Decisions of executions reviewed in place; a child's case is decided there."""
+        return await self._desk.decide(
+            update,
+            self._check_decision,
+            approved=lambda: self._approve(automatic=False),
+            rejected=lambda: self._finish(OnboardingStatus.REJECTED, automatic=False),
+            information_requested=self._information_requested,
+        )
 
     @decide.validator
     def _validate_decide(self, update: DecisionUpdate) -> None:
         self._check_decision(update)
 
     def _check_decision(self, update: DecisionUpdate) -> None:
-        check_officer_decision(
+        self._desk.check(
             update,
-            self._case,
-            self._approvals,
             open_for_decision=self._decision is None
+            and not self._in_child
             and self._status == OnboardingStatus.PENDING_REVIEW,
             state=self._public_case_status(),
         )
+
+    def _information_requested(self) -> None:
+        self._status = OnboardingStatus.NEEDS_INFORMATION
 
     def _public_case_status(self) -> str:
         if self._decision is not None:
@@ -367,8 +363,10 @@ class CustomerOnboardingWorkflow:
     @provide_information.validator
     def _validate_information(self, info: InformationUpdate) -> None:
         if self._status != OnboardingStatus.NEEDS_INFORMATION or self._pending_information:
-            raise DecisionRefused(
-                f"no information was requested (status {self._status.value})", "CaseClosed"
+            raise refusal(
+                NoInformationRequested(
+                    f"no information was requested (status {self._status.value})"
+                )
             )
 
     # ---------------------------------------------------------------- query
@@ -381,8 +379,9 @@ class CustomerOnboardingWorkflow:
         assert self._risk is not None
         applicant = self._app.applicant
         ids = workflow.uuid4().hex
-        self._customer = await self._db(
-            "open_customer_account",
+        self._customer = await records_activity(
+            self._cfg.records_queue,
+            Activity.OPEN_CUSTOMER_ACCOUNT,
             OpenCustomerAccountInput(
                 customer_id=f"cus-{ids[:16]}",
                 account_id=f"acc-{ids[16:32]}",
@@ -414,16 +413,11 @@ class CustomerOnboardingWorkflow:
             automatic=automatic,
             reasons=reasons if reasons is not None else self._risk.reasons,
             decided_at=workflow.now(),
-            officer_decisions=list(self._officer_decisions),
+            officer_decisions=list(self._desk.decisions),
         )
         self._status = outcome
-        if self._case is not None and self._case.status != CaseStatus.CLOSED:
-            self._case = await self._case_event(
-                "closed",
-                status=CaseStatus.CLOSED,
-                decision=outcome.value,
-                closed_at=workflow.now(),
-            )
+        if self._desk.case is not None and self._desk.case.status != CaseStatus.CLOSED:
+            await self._desk.close(outcome.value)
         workflow.logger.info(
             "onboarding decided", extra={"outcome": outcome.value, "automatic": automatic}
         )
@@ -437,13 +431,6 @@ class CustomerOnboardingWorkflow:
             "clearway_onboarding_decision_time", "Submission to final decision"
         ).record(workflow.now() - workflow.info().start_time, tags)
 
-    async def _case_event(self, event: str, **fields: object) -> CaseView:
-        assert self._case is not None
-        return await record_case_event(self._cfg.ledger_queue, self._case, event, **fields)
-
-    async def _db(self, name: str, arg: object, result_type: type[_T]) -> _T:
-        return await db_activity(self._cfg.ledger_queue, name, arg, result_type)
-
     def _state(self) -> OnboardingState:
         return OnboardingState(
             application_id=self._app.application_id,
@@ -451,9 +438,9 @@ class CustomerOnboardingWorkflow:
             risk=self._risk,
             screening=self._screening,
             documents=self._documents,
-            case_id=self._case.case_id if self._case else None,
+            case_id=self._case_id,
             customer_id=self._customer.customer_id if self._customer else None,
             accounts=self._customer.accounts if self._customer else [],
             decision=self._decision,
-            officer_decisions=list(self._officer_decisions),
+            officer_decisions=list(self._desk.decisions),
         )

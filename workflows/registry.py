@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from workflows.case_review import CaseReviewWorkflow
 from workflows.customer_onboarding import CustomerOnboardingWorkflow
 from workflows.customer_review import CustomerReviewWorkflow
 from workflows.rescreening import RescreeningWorkflow
 
-WORKFLOWS: list[type] = [CustomerOnboardingWorkflow, RescreeningWorkflow, CustomerReviewWorkflow]
+WORKFLOWS: list[type] = [
+    CustomerOnboardingWorkflow,
+    CaseReviewWorkflow,
+    RescreeningWorkflow,
+    CustomerReviewWorkflow,
+]
 
 PASSTHROUGH_MODULES = ("email_validator", "idna", "pycountry")
 """Libraries the payload models call while validating (EmailStr, ISO code tables). They are

@@ -18,6 +18,7 @@ from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
+    from clearway.contract import Activity, DeltaMismatch, ListChanged, non_retryable
     from models.rescreening import (
         ComputeListDeltaInput,
         CustomerHit,
@@ -35,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
 SCREEN_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(minutes=1),
-    non_retryable_error_types=["ListChanged", "DeltaMismatch"],
+    non_retryable_error_types=non_retryable(ListChanged, DeltaMismatch),
 )
 
 
@@ -99,7 +100,7 @@ class RescreeningWorkflow:
 
     async def _compute_delta(self, offset: int) -> ListDeltaChunk:
         result: ListDeltaChunk = await workflow.execute_activity(
-            "compute_list_delta",
+            Activity.COMPUTE_LIST_DELTA,
             ComputeListDeltaInput(
                 previous=self._inp.previous,
                 current=self._inp.current,
@@ -127,7 +128,7 @@ class RescreeningWorkflow:
     async def _screen_page(self) -> RescreenCustomersPageResult:
         assert self._progress.chunk is not None
         result: RescreenCustomersPageResult = await workflow.execute_activity(
-            "rescreen_customers_page",
+            Activity.RESCREEN_CUSTOMERS_PAGE,
             RescreenCustomersPageInput(
                 delta=self._progress.chunk,
                 after_customer_id=self._progress.after_customer_id,

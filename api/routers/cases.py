@@ -1,48 +1,32 @@
-"""Officer routes: the case queue (read from PostgreSQL) and decisions (Temporal updates)."""
+"""Officer routes: the case queue (read through the case store) and decisions (Temporal
+updates to the case's review workflow)."""
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import and_, or_, select
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from activities.cases import case_view
 from api import deps
 from api.auth import Principal, require_roles
 from api.errors import ApiError, ErrorResponse
 from api.temporal_errors import update_refusal
+from clearway.contract import OFFICER_ROLES, Role
 from clearway.logging import get_logger
+from domain.cases.store import CaseStore
 from models.cases import CasePage, CaseStatus, CaseView, DecisionRequest, DecisionUpdate
-from models.tables import Case, CaseEvent
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 DECIDE_UPDATE = "decide"
 log = get_logger(__name__)
-OFFICERS = ("officer", "senior_officer")
 
 
-def _encode_cursor(row: Case) -> str:
-    raw = json.dumps([row.opened_at.isoformat(), row.case_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
-    try:
-        opened, case_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return dt.datetime.fromisoformat(opened), str(case_id)
-    except (ValueError, TypeError) as exc:
-        raise ApiError(422, "invalid_request", "cursor is not a cursor this API issued") from exc
-
-
-@router.get("", response_model=CasePage)
+@router.get("", response_model=CasePage, responses={422: {"model": ErrorResponse}})
 def list_cases(
-    _: Annotated[Principal, Depends(require_roles(*OFFICERS))],
+    _: Annotated[Principal, Depends(require_roles(*OFFICER_ROLES))],
     sessions: Annotated[sessionmaker[Session], Depends(deps.sessions)],
     status: Annotated[CaseStatus | None, Query(description="default: open")] = CaseStatus.OPEN,
     kind: Annotated[str | None, Query(max_length=32, examples=["onboarding"])] = None,
@@ -50,79 +34,65 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> CasePage:
-    """Oldest first, so the queue is worked in SLA order; keyset pagination stays stable
-    while cases are opened and closed underneath the officer."""
-    stmt = select(Case)
-    if status is not None:
-        stmt = stmt.where(Case.status == status.value)
-    if kind:
-        stmt = stmt.where(Case.kind == kind)
-    if escalated is not None:
-        stmt = stmt.where(Case.escalated == escalated)
-    if cursor:
-        opened, case_id = _decode_cursor(cursor)
-        stmt = stmt.where(
-            or_(Case.opened_at > opened, and_(Case.opened_at == opened, Case.case_id > case_id))
-        )
-    stmt = stmt.order_by(Case.opened_at, Case.case_id).limit(limit + 1)
+    """Oldest first, so the queue is worked in SLA order."""
     with sessions() as session:
-        rows = list(session.scalars(stmt))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return CasePage(
-        items=[case_view(r) for r in rows],
-        next_cursor=_encode_cursor(rows[-1]) if more and rows else None,
-    )
+        return CaseStore(session).page(
+            status=status, kind=kind, escalated=escalated, limit=limit, cursor=cursor
+        )
 
 
 @router.get("/{case_id}", response_model=CaseView, responses={404: {"model": ErrorResponse}})
 def get_case(
     case_id: str,
-    _: Annotated[Principal, Depends(require_roles(*OFFICERS, "auditor"))],
+    _: Annotated[Principal, Depends(require_roles(*OFFICER_ROLES, Role.AUDITOR))],
     sessions: Annotated[sessionmaker[Session], Depends(deps.sessions)],
 ) -> CaseView:
     with sessions() as session:
-        row = session.get(Case, case_id)
-    if row is None:
-        raise ApiError(404, "not_found", f"no case {case_id!r}")
-    return case_view(row)
+        return CaseStore(session).get(case_id)
 
 
 @router.post(
     "/{case_id}/decision",
     response_model=CaseView,
-    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+    responses={
+        403: {"model": ErrorResponse},
+        404: {"model": ErrorResponse},
+        409: {"model": ErrorResponse},
+        422: {"model": ErrorResponse},
+    },
 )
 async def decide_case(
     case_id: str,
     body: DecisionRequest,
-    principal: Annotated[Principal, Depends(require_roles(*OFFICERS))],
+    principal: Annotated[Principal, Depends(require_roles(*OFFICER_ROLES))],
     sessions: Annotated[sessionmaker[Session], Depends(deps.sessions)],
     client: Annotated[Client, Depends(deps.temporal)],
 ) -> CaseView:
-    with sessions() as session:
-        row = session.get(Case, case_id)
-    if row is None:
-        raise ApiError(404, "not_found", f"no case {case_id!r}")
-    role = principal.acting_role(OFFICERS)
+    case = await run_in_threadpool(_read_case, sessions, case_id)
     update = DecisionUpdate(
         case_id=case_id,
         decision=body.decision,
         reason=body.reason,
         actor=principal.subject,
-        role=role,
+        role=principal.acting_role(OFFICER_ROLES),
     )
-    # Any case-owning workflow (onboarding, re-screening review, ...) exposes the same
-    # `decide` update, so the queue routes decisions by the case's workflow id alone.
-    handle = client.get_workflow_handle(row.workflow_id)
+    # Every case is reviewed by a workflow exposing the same `decide` update (a
+    # CaseReviewWorkflow, or a parent that reviewed in place before it existed), so the
+    # queue routes decisions by the case's workflow id alone.
+    handle = client.get_workflow_handle(case.workflow_id)
     try:
         view: CaseView = await handle.execute_update(DECIDE_UPDATE, update, result_type=CaseView)
         return view
     except Exception as exc:
         error = update_refusal(exc, f"case {case_id!r}")
         if isinstance(error, ApiError):
-            _record_refusal(sessions, update, error)
+            await run_in_threadpool(_record_refusal, sessions, update, error)
         raise error from exc
+
+
+def _read_case(sessions: sessionmaker[Session], case_id: str) -> CaseView:
+    with sessions() as session:
+        return CaseStore(session).get(case_id)
 
 
 def _record_refusal(
@@ -138,17 +108,12 @@ def _record_refusal(
         code=error.code,
     )
     with sessions.begin() as session:
-        session.add(
-            CaseEvent(
-                case_id=update.case_id,
-                event="decision_refused",
-                actor=update.actor,
-                role=update.role,
-                reason=update.reason,
-                detail={
-                    "decision": update.decision.value,
-                    "code": error.code,
-                    "message": error.message,
-                },
-            )
+        CaseStore(session).record_refusal(
+            update.case_id,
+            actor=update.actor,
+            role=update.role,
+            reason=update.reason,
+            decision=update.decision.value,
+            code=error.code,
+            message=error.message,
         )

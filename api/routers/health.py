@@ -16,8 +16,9 @@ from temporalio.client import Client
 
 from api import deps
 from api.auth import Principal, require_roles
+from clearway.contract import QUEUE_NAMES
 from clearway.db import ping
-from clearway.settings import QUEUE_NAMES, Settings
+from clearway.settings import Settings
 
 router = APIRouter(tags=["health"])
 

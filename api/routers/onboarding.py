@@ -22,6 +22,7 @@ from api import deps
 from api.auth import Principal, require_roles
 from api.errors import ApiError, ErrorDetail, ErrorResponse
 from api.temporal_errors import update_refusal
+from clearway.contract import Queue
 from clearway.logging import get_logger
 from clearway.secrets import Secrets
 from clearway.settings import Settings
@@ -141,8 +142,8 @@ async def claim_check(
 
 def onboarding_config(settings: Settings) -> OnboardingConfig:
     return OnboardingConfig(
-        screening_queue=settings.queue("screening"),
-        ledger_queue=settings.queue("ledger"),
+        screening_queue=settings.queue(Queue.SCREENING),
+        records_queue=settings.queue(Queue.RECORDS),
         review_sla=settings.review_sla,
         information_timeout=dt.timedelta(days=settings.information_timeout_days),
     )
@@ -178,7 +179,7 @@ async def submit_application(
                 config=onboarding_config(settings),
             ),
             id=wf_id,
-            task_queue=settings.queue("workflows"),
+            task_queue=settings.queue(Queue.WORKFLOWS),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             memo={FINGERPRINT_MEMO: fp, SUBMITTER_MEMO: principal.subject},

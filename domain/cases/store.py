@@ -65,7 +65,9 @@ class CaseStore:
     def open(self, inp: OpenCaseInput) -> CaseView:
         """Open a case for a workflow, or find the one it already opened (a retried attempt,
         or a review child reopening its case after requested information arrived): the
-        queue row is keyed by case id and the owning workflow id both."""
+        queue row is keyed by case id and the owning workflow id both. A closed case is
+        returned to whoever asks for it by id, so a review restarted after its history left
+        retention ends with the recorded decision instead of asking again."""
         s = self._session
         s.execute(
             insert(Case)
@@ -95,11 +97,10 @@ class CaseStore:
             )
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
         )
-        row = s.scalars(select(Case).where(Case.workflow_id == inp.workflow_id)).one_or_none()
-        if row is None or row.case_id != inp.case_id:
-            owner = row.case_id if row is not None else "another workflow's case"
+        row = s.get(Case, inp.case_id)
+        if row is None or (row.workflow_id != inp.workflow_id and row.status != CaseStatus.CLOSED):
             raise CaseConflict(
-                f"case {inp.case_id} or workflow {inp.workflow_id} is taken ({owner})"
+                f"case {inp.case_id} or workflow {inp.workflow_id} already has another case"
             )
         return case_view(row)
 
@@ -199,7 +200,5 @@ def _apply(row: Case, inp: CaseEventInput) -> None:
         changes["approvals"] = [a.model_dump(mode="json") for a in inp.approvals]
     if inp.reasons is not None:
         changes["reasons"] = [r.model_dump(mode="json") for r in inp.reasons]
-    if inp.workflow_id is not None:
-        changes["workflow_id"] = inp.workflow_id
     for key, value in changes.items():
         setattr(row, key, value.value if isinstance(value, CaseStatus) else value)

@@ -7,10 +7,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import sessionmaker
 
-from activities.rescreening import RescreeningActivities
 from clearway.settings import DATA_ROOT, Settings
+from domain.rescreening import Rescreener
 from domain.risk import load_risk_model
 from domain.screening.active import merge_specs
 from domain.screening.delta import DeltaIndex, delta_index, diff_lists
@@ -122,8 +121,8 @@ def test_delta_hit_scores_as_in_the_full_list() -> None:
 
 
 @pytest.fixture
-def activities() -> RescreeningActivities:
-    return RescreeningActivities(sessionmaker(), load_risk_model(Settings().risk_model_path))
+def rescreener() -> Rescreener:
+    return Rescreener(load_risk_model(Settings().risk_model_path))
 
 
 def _write_ofac(directory: Path, rows: list[tuple[int, str, str]]) -> ListVersionRef:
@@ -146,7 +145,7 @@ def _write_ofac(directory: Path, rows: list[tuple[int, str, str]]) -> ListVersio
 
 
 def test_compute_list_delta_chunks_and_a_stronger_match_is_new(
-    activities: RescreeningActivities, tmp_path: Path
+    rescreener: Rescreener, tmp_path: Path
 ) -> None:
     old = _write_ofac(
         tmp_path / "old",
@@ -161,22 +160,22 @@ def test_compute_list_delta_chunks_and_a_stronger_match_is_new(
             (4, "NYSTROM, Per", ""),
         ],
     )
-    first = activities.compute_list_delta(ComputeListDeltaInput(previous=old, current=new, limit=2))
-    second = activities.compute_list_delta(
+    first, _ = rescreener.delta_chunk(ComputeListDeltaInput(previous=old, current=new, limit=2))
+    second, _ = rescreener.delta_chunk(
         ComputeListDeltaInput(previous=old, current=new, offset=2, limit=2)
     )
     assert (first.total, first.added, first.changed, first.removed) == (3, 1, 2, 0)
     assert [e.source_id for e in first.entries + second.entries] == ["1", "2", "4"]
     assert first.delta_hash == second.delta_hash
 
-    indexes = activities._indexes(first.ref(old, new).model_copy(update={"limit": 3}))
+    indexes = rescreener._indexes(first.ref(old, new).model_copy(update={"limit": 3}))
     anna = ScreenPartyInput(party_id="c1", name="Anna Berg", date_of_birth=dt.date(1984, 3, 12))
-    kept, dropped = activities._new_hits(indexes, anna, 0.7)
+    kept, dropped = rescreener._new_hits(indexes, anna, 0.7)
     assert [h.source_id for h in kept] == ["1"] and dropped == 0
     karl = ScreenPartyInput(
         party_id="c2", name="Karl Holm", date_of_birth=dt.date(1960, 5, 5), country="NO"
     )
-    kept, dropped = activities._new_hits(indexes, karl, 0.7)
+    kept, dropped = rescreener._new_hits(indexes, karl, 0.7)
     assert kept == [] and dropped == 1, "matched before the edit just as strongly"
 
 

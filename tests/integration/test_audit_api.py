@@ -13,6 +13,7 @@ from temporalio.api.history.v1 import History
 from temporalio.client import Client
 
 from api.app import create_app
+from clearway.contract import QUEUE_NAMES
 from clearway.settings import Settings
 from tests.factories import application
 from tests.stack import Stack, running_stack
@@ -130,7 +131,7 @@ async def test_readyz_reports_every_dependency(stack: Stack) -> None:
             await asyncio.sleep(0.2)
     checks = ready.json()["checks"]
     assert checks["postgresql"] == "ok" and checks["temporal"] == "ok"
-    assert sum(k.startswith("worker:") for k in checks) == 3
+    assert sum(k.startswith("worker:") for k in checks) == len(QUEUE_NAMES)
     assert (await stack.http.get("/healthz")).json() == {"status": "ok"}
 
 
@@ -144,4 +145,4 @@ async def test_readyz_is_503_without_workers(settings: Settings) -> None:
     body = resp.json()
     assert body["status"] == "not_ready"
     assert body["checks"]["postgresql"] == "ok" and body["checks"]["temporal"] == "ok"
-    assert body["checks"][f"worker:{settings.queue('ledger')}"] == "no poller"
+    assert body["checks"][f"worker:{settings.queue('records')}"] == "no poller"

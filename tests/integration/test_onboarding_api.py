@@ -68,7 +68,7 @@ async def test_clean_applicant_is_approved_with_an_account(stack: Stack) -> None
         row = db.get(Account, account["account_id"])
         assert row is not None and row.customer_id == customer.customer_id
         assert row.posted_balance == 0 and row.currency == "SEK"
-    await record_history(stack.client, f"onboarding-{app_id}", "onboarding_auto_approved")
+    await record_history(stack.client, f"onboarding-{app_id}", "onboarding_auto_approved_v2")
 
 
 async def test_listed_name_is_referred_and_needs_four_eyes(stack: Stack) -> None:
@@ -82,7 +82,7 @@ async def test_listed_name_is_referred_and_needs_four_eyes(stack: Stack) -> None
     queue = await stack.http.get("/v1/cases", headers=stack.token("officer", sub="alice"))
     assert queue.status_code == 200
     [item] = [c for c in queue.json()["items"] if c["case_id"] == case_id]
-    assert item["workflow_id"] == f"onboarding-{app_id}"
+    assert item["workflow_id"] == f"onboarding-{app_id}-case", "reviewed by a child workflow"
     assert item["subject"] == app_id
     assert item["required_approvals"] == 2, "a strong sanctions match is high risk"
     assert any(r["code"].startswith("SCREENING") for r in item["reasons"])
@@ -120,7 +120,8 @@ async def test_listed_name_is_referred_and_needs_four_eyes(stack: Stack) -> None
     assert events[0] == "opened"
     assert events.count("decision_refused") == 3, "refused updates are audited in the DB"
     assert "approved" in events and events[-1] in ("closed", "decision_refused")
-    await record_history(stack.client, f"onboarding-{app_id}", "onboarding_four_eyes_approved")
+    await record_history(stack.client, f"onboarding-{app_id}", "onboarding_four_eyes_approved_v2")
+    await record_history(stack.client, f"onboarding-{app_id}-case", "case_review_four_eyes_v2")
 
 
 async def test_referred_case_rejected_by_officer(stack: Stack) -> None:
@@ -137,6 +138,7 @@ async def test_referred_case_rejected_by_officer(stack: Stack) -> None:
         assert db.scalars(select(Customer).where(Customer.application_id == app_id)).first() is None
         case = db.get(Case, state["case_id"])
         assert case is not None and case.status == "closed" and case.decision == "rejected"
+    await record_history(stack.client, f"onboarding-{app_id}", "onboarding_officer_rejected_v2")
 
 
 async def test_wrong_mrz_check_digit_is_referred_with_a_reason(stack: Stack) -> None:
@@ -185,6 +187,12 @@ async def test_request_information_then_approve(stack: Stack) -> None:
     assert approved.status_code == 200, approved.text
     state = await stack.wait_status(app_id, {"approved"})
     assert state["customer_id"]
+    assert [d["decision"] for d in state["officer_decisions"]] == [
+        "request_information",
+        "approve",
+    ], "both review rounds' decisions reach the onboarding record"
+    await record_history(stack.client, f"onboarding-{app_id}", "onboarding_information_approved_v2")
+    await record_history(stack.client, f"onboarding-{app_id}-case", "case_review_reopened_v2")
 
 
 async def test_duplicate_application_id(stack: Stack) -> None:

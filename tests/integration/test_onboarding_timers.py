@@ -19,13 +19,14 @@ from clearway.db import create_db_engine
 from clearway.embedded import temporal_test_server_path
 from clearway.settings import Settings
 from clearway.temporal_client import build_data_converter
-from models.cases import DecisionUpdate
-from models.onboarding import DecisionKind, OnboardingApplication, OnboardingState
+from models.cases import DecisionKind, DecisionUpdate
+from models.onboarding import OnboardingApplication, OnboardingState
 from models.onboarding_workflow import OnboardingInput
 from models.tables import Case
 from tests.factories import application
 from tests.integration.test_onboarding_api import LISTED
 from workers.main import build_workers
+from workflows.case_review import CaseReviewWorkflow
 from workflows.customer_onboarding import CustomerOnboardingWorkflow
 
 
@@ -98,11 +99,13 @@ async def test_undecided_case_escalates_after_its_sla(
 async def test_unanswered_information_request_rejects(
     skipping_env: WorkflowEnvironment, settings: Settings
 ) -> None:
-    async with referred(skipping_env, settings) as (_, handle):
+    async with referred(skipping_env, settings) as (client, handle):
         state = await handle.query(CustomerOnboardingWorkflow.status)
         assert state.case_id is not None
-        await handle.execute_update(
-            CustomerOnboardingWorkflow.decide,
+        case_workflow = await _case_workflow_id(settings, state.case_id)
+        assert case_workflow == f"{handle.id}-case", "the case is reviewed by a child workflow"
+        await client.get_workflow_handle(case_workflow).execute_update(
+            CaseReviewWorkflow.decide,
             DecisionUpdate(
                 case_id=state.case_id,
                 decision=DecisionKind.REQUEST_INFORMATION,
@@ -115,3 +118,18 @@ async def test_unanswered_information_request_rejects(
         assert result.status.value == "rejected"
         assert result.decision is not None
         assert [r.code for r in result.decision.reasons] == ["INFORMATION_NOT_PROVIDED"]
+
+
+async def _case_workflow_id(settings: Settings, case_id: str) -> str:
+    """The workflow that owns a case, as the API routes decisions: by the queue row."""
+    engine = create_db_engine(settings)
+    try:
+        async with asyncio.timeout(30):
+            while True:
+                with Session(engine) as db:
+                    case = db.get(Case, case_id)
+                if case is not None:
+                    return case.workflow_id
+                await asyncio.sleep(0.1)
+    finally:
+        engine.dispose()

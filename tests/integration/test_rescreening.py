@@ -188,6 +188,7 @@ async def test_list_update_rescreens_customers_and_officers_decide(
     assert portal.status_code == 403
     info = await decide(stack, strong["case_id"], "request_information", sub="al", role="officer")
     assert info.status_code == 409, "a review is approved or rejected, nothing else"
+    assert info.json()["error"]["code"] == "decision_not_supported"
     rejected = await decide(stack, strong["case_id"], "reject", sub="alice", role="officer")
     assert rejected.status_code == 200, rejected.text
     assert rejected.json()["status"] == "closed" and rejected.json()["decision"] == "frozen"
@@ -197,9 +198,12 @@ async def test_list_update_rescreens_customers_and_officers_decide(
     again = await decide(stack, possible["case_id"], "reject", sub="carol", role="officer")
     assert again.status_code == 409
 
-    await record_history(stack.client, workflow_id, "rescreening_two_reviews")
-    await record_history(stack.client, strong["workflow_id"], "customer_review_frozen")
-    await record_history(stack.client, possible["workflow_id"], "customer_review_cleared")
+    assert strong["workflow_id"].endswith("-case"), "reviews decide in a CaseReviewWorkflow"
+    strong_review = strong["workflow_id"].removesuffix("-case")
+    await record_history(stack.client, workflow_id, "rescreening_two_reviews_v2")
+    await record_history(stack.client, strong_review, "customer_review_frozen_v2")
+    await record_history(stack.client, strong["workflow_id"], "case_review_frozen_v2")
+    await record_history(stack.client, possible["workflow_id"], "case_review_cleared_v2")
 
     with Session(stack.engine) as db:
         assert db.get(Customer, frozen_id).status == "frozen"  # type: ignore[union-attr]
