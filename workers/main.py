@@ -44,12 +44,30 @@ GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 retried elsewhere): most finish in milliseconds, and a clean finish avoids a retry."""
 
 
+SCREENING_THREADS = 8
+
+
+def activity_name(fn: Callable[..., Any]) -> str:
+    """The name an `@activity.defn` callable registers under."""
+    defn = getattr(fn, "__temporal_activity_definition", None)
+    if defn is None or not isinstance(defn.name, str):
+        raise TypeError(f"{fn!r} is not a named Temporal activity")
+    return str(defn.name)
+
+
 class WorkerSet:
     """The workers of one process plus the executors they own, so shutdown frees both."""
 
-    def __init__(self, workers: list[Worker], executors: list[concurrent.futures.Executor]):
+    def __init__(
+        self,
+        workers: list[Worker],
+        executors: list[concurrent.futures.Executor],
+        activities: dict[str, list[str]],
+    ):
         self.workers = workers
         self.executors = executors
+        self.activities = activities
+        """Activity names registered per task queue (checked against the contract)."""
 
     async def run(self) -> None:
         try:
@@ -73,7 +91,27 @@ def build_workers(
         raise ValueError(f"unknown task queue(s): {', '.join(sorted(unknown))}")
     workers: list[Worker] = []
     executors: list[concurrent.futures.Executor] = []
-    interceptors = [ClearwayErrorInterceptor()]
+    registered: dict[str, list[str]] = {}
+
+    def add(queue: Queue, activities: list[Callable[..., Any]], threads: int) -> None:
+        """One activity worker on its own thread pool; domain errors typed by the catalogue."""
+        pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=threads, thread_name_prefix=queue.value
+        )
+        executors.append(pool)
+        workers.append(
+            Worker(
+                client,
+                task_queue=settings.queue(queue),
+                activities=activities,
+                activity_executor=pool,
+                max_concurrent_activities=threads,
+                graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+                interceptors=[ClearwayErrorInterceptor()],
+            )
+        )
+        registered[queue.value] = [activity_name(fn) for fn in activities]
+
     if Queue.WORKFLOWS in queues:
         workers.append(
             Worker(
@@ -101,26 +139,9 @@ def build_workers(
             continue
         # The ledger worker serves the case and customer writes too: executions started
         # before the records queue existed still send them to the queue named `ledger`.
-        activities = list(records)
-        pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=settings.database_pool_size, thread_name_prefix=queue.value
-        )
-        executors.append(pool)
-        workers.append(
-            Worker(
-                client,
-                task_queue=settings.queue(queue),
-                activities=activities,
-                activity_executor=pool,
-                max_concurrent_activities=settings.database_pool_size,
-                graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-                interceptors=interceptors,
-            )
-        )
+        add(queue, list(records), settings.database_pool_size)
     if Queue.SCREENING in queues:
         model = load_risk_model(settings.risk_model_path)
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="screening")
-        executors.append(pool)
         if engine is None:
             raise ValueError("the screening queue needs a database engine (document images)")
         documents = DocumentActivities(session_factory(engine))
@@ -130,25 +151,19 @@ def build_workers(
         rescreening = RescreeningActivities(session_factory(engine), model)
         risk = RiskActivities(model)
         checks = KycChecksActivities(documents, screening, risk)
-        workers.append(
-            Worker(
-                client,
-                task_queue=settings.queue(Queue.SCREENING),
-                activities=[
-                    checks.run_kyc_checks,
-                    # The single steps stay registered for executions started before the
-                    # `kyc-checks-in-one-activity` patch (see CustomerOnboardingWorkflow).
-                    documents.verify_documents,
-                    screening.screen_party,
-                    risk.assess_risk,
-                    rescreening.compute_list_delta,
-                    rescreening.rescreen_customers_page,
-                ],
-                activity_executor=pool,
-                max_concurrent_activities=8,
-                graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-                interceptors=interceptors,
-            )
+        add(
+            Queue.SCREENING,
+            [
+                checks.run_kyc_checks,
+                # The single steps stay registered for executions started before the
+                # `kyc-checks-in-one-activity` patch (see CustomerOnboardingWorkflow).
+                documents.verify_documents,
+                screening.screen_party,
+                risk.assess_risk,
+                rescreening.compute_list_delta,
+                rescreening.rescreen_customers_page,
+            ],
+            SCREENING_THREADS,
         )
     log.info("workers built", queues=[w.task_queue for w in workers])
-    return WorkerSet(workers, executors)
+    return WorkerSet(workers, executors, registered)
