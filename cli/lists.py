@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -27,6 +25,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from clearway.contract import Queue
 from clearway.logging import configure_logging, get_logger
 from clearway.settings import Settings, get_settings
+from domain.lists.store import Activation, ListVersionStore
 from domain.screening import active
 from domain.screening.entities import ListLoadError, LoadedList
 from domain.screening.loaders import content_hash, list_files, load_list
@@ -38,7 +37,6 @@ from models.rescreening import (
     rescreening_workflow_id,
 )
 from models.screening import ListFormat, ListSpec
-from models.tables import SanctionsListVersion
 
 log = get_logger(__name__)
 SOURCE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -109,44 +107,13 @@ def _prepare(source: str, path: Path, fmt: ListFormat) -> tuple[ListSpec, Loaded
     return spec, _load(spec)
 
 
-def _ref(row: SanctionsListVersion) -> ListVersionRef:
-    return ListVersionRef(
-        source=row.source,
-        format=ListFormat(row.format),
-        content_hash=row.content_hash,
-        stored_path=row.stored_path,
-    )
-
-
-def _insert_version(
-    session: Session, spec: ListSpec, loaded: LoadedList, previous_hash: str | None
-) -> bool:
-    inserted = session.execute(
-        insert(SanctionsListVersion)
-        .values(
-            source=spec.source,
-            content_hash=loaded.version.content_hash,
-            format=spec.format.value,
-            stored_path=spec.path,
-            published=loaded.version.published,
-            entries=loaded.version.entries,
-            names=loaded.version.names,
-            active=False,
-            previous_hash=previous_hash,
-        )
-        .on_conflict_do_nothing(index_elements=["source", "content_hash"])
-        .returning(SanctionsListVersion.content_hash)
-    ).scalar_one_or_none()
-    return inserted is not None
-
-
 def register_version(
     settings: Settings,
     sessions: sessionmaker[Session],
     spec: ListSpec,
     loaded: LoadedList,
-) -> tuple[ListVersionRef, ListVersionRef | None, bool]:
-    """Store and activate a loaded version; returns (current, previous, newly registered).
+) -> Activation:
+    """Store and activate a loaded version (see `ListVersionStore.activate`).
 
     The first update of a configured source also stores the configured file as an inactive
     version, so the delta is always computed between two immutable stored copies (the
@@ -157,12 +124,8 @@ def register_version(
     baseline: tuple[ListSpec, LoadedList] | None = None
     configured = next((s for s in settings.sanctions_lists if s.source == source), None)
     with sessions() as session:
-        known = session.scalar(
-            select(SanctionsListVersion.content_hash)
-            .where(SanctionsListVersion.source == source)
-            .limit(1)
-        )
-    if known is None and configured is not None:
+        known = ListVersionStore(session).has_versions(source)
+    if not known and configured is not None:
         try:
             base_loaded = load_list(configured)
         except ListLoadError as exc:
@@ -172,37 +135,9 @@ def register_version(
             baseline = (store_copy(settings.data_dir, configured, base_hash), base_loaded)
 
     with sessions.begin() as session:
-        # Serialises concurrent updates of one source (the partial unique index would
-        # otherwise make the loser fail on activation instead of waiting).
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": source})
-        current_active = session.scalars(
-            select(SanctionsListVersion)
-            .where(SanctionsListVersion.source == source, SanctionsListVersion.active.is_(True))
-            .with_for_update()
-        ).one_or_none()
-        previous_hash = current_active.content_hash if current_active is not None else None
-        if previous_hash is None and baseline is not None:
-            _insert_version(session, baseline[0], baseline[1], None)
-            previous_hash = baseline[1].version.content_hash
-        new = _insert_version(session, stored, loaded, previous_hash)
-        if (
-            current_active is not None
-            and current_active.content_hash != loaded.version.content_hash
-        ):
-            current_active.active = False
-            session.flush()  # the partial unique index allows one active row at a time
-        row = session.get(SanctionsListVersion, (source, loaded.version.content_hash))
-        assert row is not None
-        row.active = True
-        previous_row = (
-            session.get(SanctionsListVersion, (source, row.previous_hash))
-            if row.previous_hash is not None
-            else None
-        )
-        current_ref = _ref(row)
-        previous_ref = _ref(previous_row) if previous_row is not None else None
+        activation = ListVersionStore(session).activate(stored, loaded, baseline)
     active.invalidate()
-    return current_ref, previous_ref, new
+    return activation
 
 
 def rescreening_input(
@@ -338,11 +273,7 @@ def show_command(ctx: click.Context) -> None:
     engine = create_db_engine(settings)
     try:
         with Session(engine) as session:
-            rows = session.scalars(
-                select(SanctionsListVersion).order_by(
-                    SanctionsListVersion.source, SanctionsListVersion.loaded_at.desc()
-                )
-            ).all()
+            rows = ListVersionStore(session).versions()
     finally:
         engine.dispose()
     registered = {r.source for r in rows}

@@ -13,11 +13,10 @@ import threading
 import time
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.screening import ListFormat, ListSpec
-from models.tables import SanctionsListVersion
+from domain.lists.store import ListVersionStore
+from models.screening import ListSpec
 
 log = logging.getLogger(__name__)
 
@@ -29,18 +28,7 @@ _CACHE: dict[int, tuple[float, tuple[ListSpec, ...]]] = {}
 
 def _read_active(sessions: sessionmaker[Session]) -> tuple[ListSpec, ...]:
     with sessions() as session:
-        rows = session.execute(
-            select(
-                SanctionsListVersion.source,
-                SanctionsListVersion.format,
-                SanctionsListVersion.stored_path,
-            )
-            .where(SanctionsListVersion.active.is_(True))
-            .order_by(SanctionsListVersion.source)
-        ).all()
-    return tuple(
-        ListSpec(source=source, format=ListFormat(fmt), path=path) for source, fmt, path in rows
-    )
+        return ListVersionStore(session).active_specs()
 
 
 def registered_specs(

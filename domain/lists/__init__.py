@@ -1,0 +1,1 @@
+"""Sanctions-list versions: which stored copy of each source screening uses."""
