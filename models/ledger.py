@@ -302,6 +302,7 @@ class Camt054Entry(FrozenModel):
     notification's party names stay out of Temporal history)."""
 
     entry_ref: str
+    transfer_id: str
     account_id: str
     amount: Decimal
     currency: str
@@ -311,6 +312,8 @@ class Camt054Entry(FrozenModel):
 class Camt054Input(FrozenModel):
     message_id: str
     entries: list[Camt054Entry]
+    skipped: list[str] = []
+    """Entries that are not booked credits (debits, pending, informational): not posted."""
 
 
 class Camt054EntryResult(FrozenModel):
@@ -324,6 +327,7 @@ class Camt054EntryResult(FrozenModel):
 class Camt054Result(FrozenModel):
     message_id: str
     entries: list[Camt054EntryResult]
+    skipped: list[str] = []
 
     model_config = {
         "json_schema_extra": {
@@ -339,6 +343,7 @@ class Camt054Result(FrozenModel):
                             "message": None,
                         }
                     ],
+                    "skipped": [],
                 }
             ]
         }

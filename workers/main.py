@@ -25,6 +25,7 @@ from activities.kyc_checks import (
     RiskActivities,
     ScreeningActivities,
 )
+from activities.ledger import LedgerActivities
 from activities.rescreening import CustomerStatusActivities, RescreeningActivities
 from clearway.db import session_factory
 from clearway.logging import get_logger
@@ -88,6 +89,7 @@ def build_workers(
         )
         executors.append(pool)
         cases, customers = CaseActivities(sessions), CustomerActivities(sessions)
+        ledger = LedgerActivities(sessions)
         workers.append(
             Worker(
                 client,
@@ -97,6 +99,10 @@ def build_workers(
                     cases.record_case_event,
                     customers.open_customer_account,
                     CustomerStatusActivities(sessions).freeze_customer,
+                    ledger.create_transfers,
+                    ledger.post_deposit,
+                    ledger.ingest_camt054,
+                    ledger.expire_pending_transfers,
                 ],
                 activity_executor=pool,
                 max_concurrent_activities=settings.database_pool_size,

@@ -7,9 +7,16 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from workflows.customer_onboarding import CustomerOnboardingWorkflow
 from workflows.customer_review import CustomerReviewWorkflow
+from workflows.ledger import Camt054Workflow, DepositWorkflow
 from workflows.rescreening import RescreeningWorkflow
 
-WORKFLOWS: list[type] = [CustomerOnboardingWorkflow, RescreeningWorkflow, CustomerReviewWorkflow]
+WORKFLOWS: list[type] = [
+    CustomerOnboardingWorkflow,
+    RescreeningWorkflow,
+    CustomerReviewWorkflow,
+    DepositWorkflow,
+    Camt054Workflow,
+]
 
 PASSTHROUGH_MODULES = ("email_validator", "idna", "pycountry")
 """Libraries the payload models call while validating (EmailStr, ISO code tables). They are

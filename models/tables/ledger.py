@@ -113,7 +113,8 @@ class LedgerTransfer(Base):
             name="ck_ledger_transfers_kind",
         ),
         CheckConstraint(
-            "(kind IN ('post_pending', 'void_pending', 'expire_pending')) = (pending_id IS NOT NULL)",
+            "(kind IN ('post_pending', 'void_pending', 'expire_pending')) "
+            "= (pending_id IS NOT NULL)",
             name="ck_ledger_transfers_resolution_names_pending",
         ),
         CheckConstraint(

@@ -49,7 +49,9 @@ def test_concurrent_transfers_never_overdraw_and_balance(book: Book) -> None:
     rng = random.Random(7)
     work = [
         [
-            book.transfer(f"w{w}-{i}", *rng.sample(accounts, 2), f"{rng.randint(1, 3000) / 100:.2f}")
+            book.transfer(
+                f"w{w}-{i}", *rng.sample(accounts, 2), f"{rng.randint(1, 3000) / 100:.2f}"
+            )
             for i in range(40)
         ]
         for w in range(THREADS)
@@ -81,11 +83,7 @@ def test_a_pending_transfer_resolves_once_under_a_race(book: Book) -> None:
     assert book.create(book.transfer("hold", a, b, "100", kind=TransferKind.PENDING)) == ["created"]
     kinds = [TransferKind.POST_PENDING, TransferKind.VOID_PENDING]
     work = [
-        [
-            TransferSpec(
-                transfer_id=book.id(f"r{w}"), kind=kinds[w % 2], pending_id=book.id("hold")
-            )
-        ]
+        [TransferSpec(transfer_id=book.id(f"r{w}"), kind=kinds[w % 2], pending_id=book.id("hold"))]
         for w in range(THREADS)
     ]
     outcomes = _run(book, work)

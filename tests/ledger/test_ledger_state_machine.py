@@ -63,7 +63,9 @@ class Model:
     def ok(self) -> bool:
         return all(b.dp + b.pd <= b.cp for b in self.bal[1:])
 
-    def move(self, kind: str, d: int, c: int, amount: Decimal, tid: str, exp: dt.datetime | None) -> bool:
+    def move(
+        self, kind: str, d: int, c: int, amount: Decimal, tid: str, exp: dt.datetime | None
+    ) -> bool:
         if kind == "pending":
             self.bal[d].pd += amount
             self.bal[c].pc += amount
@@ -117,7 +119,10 @@ class LedgerMachine(RuleBasedStateMachine):
                 flags = [] if i == 0 else [AccountFlag.DEBITS_MUST_NOT_EXCEED_CREDITS]
                 LedgerStore(s).open_account(
                     OpenAccountInput(
-                        account_id=self.acct(i), kind=AccountKind.SUSPENSE, currency="EUR", flags=flags
+                        account_id=self.acct(i),
+                        kind=AccountKind.SUSPENSE,
+                        currency="EUR",
+                        flags=flags,
                     )
                 )
 
@@ -130,7 +135,13 @@ class LedgerMachine(RuleBasedStateMachine):
         return [r.outcome.value for r in res.results]
 
     def _movement(
-        self, pending: bool, d: int, c: int, amount: Decimal, timeout: int | None, linked: bool = False
+        self,
+        pending: bool,
+        d: int,
+        c: int,
+        amount: Decimal,
+        timeout: int | None,
+        linked: bool = False,
     ) -> TransferSpec:
         return TransferSpec(
             transfer_id=self.tid(),
@@ -162,7 +173,9 @@ class LedgerMachine(RuleBasedStateMachine):
         amount=amounts,
         timeout=st.sampled_from([None, 5, 60]),
     )
-    def create(self, pending: bool, pair: tuple[int, int], amount: Decimal, timeout: int | None) -> None:
+    def create(
+        self, pending: bool, pair: tuple[int, int], amount: Decimal, timeout: int | None
+    ) -> None:
         spec = self._movement(pending, pair[0], pair[1], amount, timeout)
         trial = self.model.copy()
         expected = "created" if self._apply_model(trial, spec) else "failed"

@@ -299,4 +299,3 @@ def test_bank_accounts_per_currency(book: Book) -> None:
     ids = {v.account_id for v in views}
     assert ids == {v.account_id for v in again}
     assert "bank.clearing.BHD" in ids and "bank.settlement.NDEASESS.BHD" in ids
-
