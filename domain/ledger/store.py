@@ -188,6 +188,75 @@ def _transfer_from_row(row: Row[Any]) -> _Transfer:
     )
 
 
+_LOCK_TRANSFERS = text(
+    f"SELECT {_TRANSFER_COLUMNS} FROM ledger_transfers "  # noqa: S608 - constant
+    "WHERE transfer_id = ANY(:ids) ORDER BY transfer_id FOR UPDATE"
+)
+_ACCOUNT_COLUMNS = (
+    "a.account_id, a.currency, a.allow_negative, a.credits_must_not_exceed_debits, a.closed, "
+    "c.status = 'frozen' AS frozen, a.debits_posted, a.credits_posted, a.pending_debits, "
+    "a.pending_credits"
+)
+_LOCK_ACCOUNTS = text(
+    f"SELECT {_ACCOUNT_COLUMNS} "  # noqa: S608 - constant
+    "FROM accounts a LEFT JOIN customers c ON c.customer_id = a.customer_id "
+    "WHERE a.account_id = ANY(:ids) ORDER BY a.account_id FOR UPDATE OF a"
+)
+_READ_AND_LOCK = text(
+    f"""
+    WITH t AS MATERIALIZED (
+        SELECT {_TRANSFER_COLUMNS} FROM ledger_transfers WHERE transfer_id = ANY(:ids)
+    ), a AS MATERIALIZED (
+        SELECT {_ACCOUNT_COLUMNS}
+        FROM accounts a LEFT JOIN customers c ON c.customer_id = a.customer_id
+        WHERE a.account_id = ANY(:aids) ORDER BY a.account_id FOR UPDATE OF a
+    )
+    SELECT 't' AS src, {_TRANSFER_COLUMNS}, NULL AS account_id, NULL::bool AS allow_negative,
+        NULL::bool AS credits_must_not_exceed_debits, NULL::bool AS closed,
+        NULL::bool AS frozen, NULL::numeric AS debits_posted, NULL::numeric AS credits_posted,
+        NULL::numeric AS pending_debits, NULL::numeric AS pending_credits
+    FROM t
+    UNION ALL
+    SELECT 'a', NULL, NULL, NULL, NULL, NULL, NULL, a.currency, NULL, NULL, NULL, NULL,
+        NULL, NULL, NULL, a.account_id, a.allow_negative, a.credits_must_not_exceed_debits,
+        a.closed, a.frozen, a.debits_posted, a.credits_posted, a.pending_debits,
+        a.pending_credits
+    FROM a
+    """  # noqa: S608 - constant
+)
+_WRITE = text(
+    """
+    WITH ins AS (
+        INSERT INTO ledger_transfers (transfer_id, kind, debit_account_id, credit_account_id,
+            amount, currency, code, reference, pending_id, timeout_seconds, expires_at, state,
+            created_at)
+        SELECT * FROM unnest(
+            CAST(:ids AS text[]), CAST(:kinds AS text[]), CAST(:debits AS text[]),
+            CAST(:credits AS text[]), CAST(:amounts AS numeric[]), CAST(:currencies AS text[]),
+            CAST(:codes AS text[]), CAST(:refs AS text[]), CAST(:pendings AS text[]),
+            CAST(:timeouts AS integer[]), CAST(:expires AS timestamptz[]),
+            CAST(:states AS text[]), CAST(:created AS timestamptz[]))
+        ON CONFLICT (transfer_id) DO NOTHING
+        RETURNING transfer_id, seq
+    ), resolved AS (
+        UPDATE ledger_transfers t SET state = v.state
+        FROM unnest(CAST(:resolved_ids AS text[]), CAST(:resolved_states AS text[]))
+            AS v(id, state)
+        WHERE t.transfer_id = v.id AND t.state = 'pending'
+        RETURNING 1
+    ), balances AS (
+        UPDATE accounts a SET debits_posted = v.dp, credits_posted = v.cp,
+            posted_balance = v.cp - v.dp, pending_debits = v.pd, pending_credits = v.pc
+        FROM unnest(CAST(:acc_ids AS text[]), CAST(:dp AS numeric[]), CAST(:cp AS numeric[]),
+            CAST(:pd AS numeric[]), CAST(:pc AS numeric[])) AS v(account_id, dp, cp, pd, pc)
+        WHERE a.account_id = v.account_id
+        RETURNING 1
+    )
+    SELECT transfer_id, seq FROM ins
+    """
+)
+
+
 class _Refused(Exception):
     """Internal: one transfer refused with a catalogue error (becomes its batch result)."""
 
@@ -658,30 +727,28 @@ class LedgerStore:
         ids = sorted(
             {sp.transfer_id for sp in specs} | {sp.pending_id for sp in specs if sp.pending_id}
         )
-        known: dict[str, _Transfer] = {}
-        for row in s.execute(
-            text(
-                f"SELECT {_TRANSFER_COLUMNS} FROM ledger_transfers "  # noqa: S608 - constant
-                "WHERE transfer_id = ANY(:ids) ORDER BY transfer_id FOR UPDATE"
-            ),
-            {"ids": ids},
-        ):
-            known[row.transfer_id] = _transfer_from_row(row)
         account_ids = {sp.debit_account_id for sp in specs if sp.debit_account_id}
         account_ids |= {sp.credit_account_id for sp in specs if sp.credit_account_id}
-        for t in known.values():
-            account_ids.update((t.debit_account_id, t.credit_account_id))
+        known: dict[str, _Transfer] = {}
         accounts: dict[str, _Account] = {}
-        for row in s.execute(
-            text(
-                "SELECT a.account_id, a.currency, a.allow_negative, "
-                "a.credits_must_not_exceed_debits, a.closed, c.status = 'frozen' AS frozen, "
-                "a.debits_posted, a.credits_posted, a.pending_debits, a.pending_credits "
-                "FROM accounts a LEFT JOIN customers c ON c.customer_id = a.customer_id "
-                "WHERE a.account_id = ANY(:ids) ORDER BY a.account_id FOR UPDATE OF a"
-            ),
-            {"ids": sorted(account_ids)},
-        ):
+        if any(sp.pending_id for sp in specs):
+            # Resolutions: lock the pending rows first, then every account they and the
+            # batch name (the pending rows say which), in id order.
+            for row in s.execute(_LOCK_TRANSFERS, {"ids": ids}):
+                known[row.transfer_id] = _transfer_from_row(row)
+            for t in known.values():
+                account_ids.update((t.debit_account_id, t.credit_account_id))
+            rows = s.execute(_LOCK_ACCOUNTS, {"ids": sorted(account_ids)}).all()
+        else:
+            # No resolutions: the accounts are known up front, so the idempotency read and
+            # the account locks go in one round trip (fewer round trips = shorter lock hold).
+            rows = []
+            for row in s.execute(_READ_AND_LOCK, {"ids": ids, "aids": sorted(account_ids)}):
+                if row.src == "t":
+                    known[row.transfer_id] = _transfer_from_row(row)
+                else:
+                    rows.append(row)
+        for row in rows:
             accounts[row.account_id] = _Account(
                 account_id=row.account_id,
                 currency=row.currency,
@@ -742,83 +809,44 @@ class LedgerStore:
         return CreateTransfersResult(results=[r for r in results if r is not None])
 
     def _write(self, batch: _Batch) -> None:
-        s = self._session
+        """Everything the batch changes in one statement (three data-modifying CTEs)."""
         rows = batch.created
-        if rows:
-            inserted = s.execute(
-                text(
-                    """
-                    INSERT INTO ledger_transfers (transfer_id, kind, debit_account_id,
-                        credit_account_id, amount, currency, code, reference, pending_id,
-                        timeout_seconds, expires_at, state, created_at)
-                    SELECT * FROM unnest(
-                        CAST(:ids AS text[]), CAST(:kinds AS text[]), CAST(:debits AS text[]),
-                        CAST(:credits AS text[]), CAST(:amounts AS numeric[]),
-                        CAST(:currencies AS text[]), CAST(:codes AS text[]),
-                        CAST(:refs AS text[]), CAST(:pendings AS text[]),
-                        CAST(:timeouts AS integer[]), CAST(:expires AS timestamptz[]),
-                        CAST(:states AS text[]), CAST(:created AS timestamptz[]))
-                    ON CONFLICT (transfer_id) DO NOTHING
-                    RETURNING transfer_id, seq
-                    """
-                ),
-                {
-                    "ids": [t.transfer_id for t in rows],
-                    "kinds": [t.kind.value for t in rows],
-                    "debits": [t.debit_account_id for t in rows],
-                    "credits": [t.credit_account_id for t in rows],
-                    "amounts": [t.amount for t in rows],
-                    "currencies": [t.currency for t in rows],
-                    "codes": [t.code for t in rows],
-                    "refs": [t.reference for t in rows],
-                    "pendings": [t.pending_id for t in rows],
-                    "timeouts": [t.timeout_seconds for t in rows],
-                    "expires": [t.expires_at for t in rows],
-                    "states": [t.state.value if t.state else None for t in rows],
-                    "created": [t.created_at for t in rows],
-                },
-            ).all()
-            if len(inserted) != len(rows):
-                raise LedgerContention(
-                    "a concurrent batch created some of these transfer ids first; retry"
-                )
-            seqs = {r.transfer_id: r.seq for r in inserted}
-            for t in rows:
-                t.seq = seqs[t.transfer_id]
         resolved = [t for t in batch.known.values() if t.stored and t.state_changed]
-        if resolved:
-            s.execute(
-                text(
-                    "UPDATE ledger_transfers t SET state = v.state "
-                    "FROM unnest(CAST(:ids AS text[]), CAST(:states AS text[])) AS v(id, state) "
-                    "WHERE t.transfer_id = v.id AND t.state = 'pending'"
-                ),
-                {
-                    "ids": [t.transfer_id for t in resolved],
-                    "states": [t.state.value for t in resolved if t.state],
-                },
-            )
         touched = [a for a in batch.accounts.values() if a.touched]
-        if touched:
-            s.execute(
-                text(
-                    """
-                    UPDATE accounts a SET debits_posted = v.dp, credits_posted = v.cp,
-                        posted_balance = v.cp - v.dp, pending_debits = v.pd, pending_credits = v.pc
-                    FROM unnest(CAST(:ids AS text[]), CAST(:dp AS numeric[]),
-                        CAST(:cp AS numeric[]), CAST(:pd AS numeric[]), CAST(:pc AS numeric[]))
-                        AS v(account_id, dp, cp, pd, pc)
-                    WHERE a.account_id = v.account_id
-                    """
-                ),
-                {
-                    "ids": [a.account_id for a in touched],
-                    "dp": [a.debits_posted for a in touched],
-                    "cp": [a.credits_posted for a in touched],
-                    "pd": [a.pending_debits for a in touched],
-                    "pc": [a.pending_credits for a in touched],
-                },
+        if not (rows or resolved or touched):
+            return
+        inserted = self._session.execute(
+            _WRITE,
+            {
+                "ids": [t.transfer_id for t in rows],
+                "kinds": [t.kind.value for t in rows],
+                "debits": [t.debit_account_id for t in rows],
+                "credits": [t.credit_account_id for t in rows],
+                "amounts": [t.amount for t in rows],
+                "currencies": [t.currency for t in rows],
+                "codes": [t.code for t in rows],
+                "refs": [t.reference for t in rows],
+                "pendings": [t.pending_id for t in rows],
+                "timeouts": [t.timeout_seconds for t in rows],
+                "expires": [t.expires_at for t in rows],
+                "states": [t.state.value if t.state else None for t in rows],
+                "created": [t.created_at for t in rows],
+                "resolved_ids": [t.transfer_id for t in resolved],
+                "resolved_states": [t.state.value if t.state else None for t in resolved],
+                "acc_ids": [a.account_id for a in touched],
+                "dp": [a.debits_posted for a in touched],
+                "cp": [a.credits_posted for a in touched],
+                "pd": [a.pending_debits for a in touched],
+                "pc": [a.pending_credits for a in touched],
+            },
+        ).all()
+        if len(inserted) != len(rows):
+            raise LedgerContention(
+                "a concurrent batch created some of these transfer ids first; retry"
             )
+        seqs = {r.transfer_id: r.seq for r in inserted}
+        for t in rows:
+            t.seq = seqs[t.transfer_id]
 
     def expire_pending(self, now: dt.datetime, limit: int = 1000) -> int:
         """Expire holds whose timeout has passed (each once: the expiry is a transfer with
