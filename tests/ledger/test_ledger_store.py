@@ -299,3 +299,32 @@ def test_bank_accounts_per_currency(book: Book) -> None:
     ids = {v.account_id for v in views}
     assert ids == {v.account_id for v in again}
     assert "bank.clearing.BHD" in ids and "bank.settlement.NDEASESS.BHD" in ids
+
+
+def test_verify_cli_exits_1_naming_the_account(book: Book, database_url: str) -> None:
+    from click.testing import CliRunner
+    from pydantic import SecretStr
+
+    from cli.ledger import ledger
+    from clearway.settings import Settings
+
+    settings = Settings(database_url=SecretStr(database_url))
+    src, a = book.open("src", limited=False), book.open("a")
+    assert book.create(book.transfer("t", src, a, "10")) == ["created"]
+    runner = CliRunner()
+    ok = runner.invoke(ledger, ["verify"], obj=settings)
+    assert ok.exit_code == 0, ok.output
+    assert "clean" in ok.output
+    tamper = text("UPDATE accounts SET pending_debits = pending_debits + :d WHERE account_id = :a")
+    with book.sessions.begin() as s:
+        s.execute(tamper, {"d": Decimal(3), "a": a})
+    try:
+        bad = runner.invoke(ledger, ["verify"], obj=settings)
+        assert bad.exit_code == 1
+        assert f"MISMATCH account {a}: pending_debits stored 3.0000" in bad.output
+        as_json = runner.invoke(ledger, ["verify", "--json"], obj=settings)
+        assert as_json.exit_code == 1
+        assert '"clean": false' in as_json.output
+    finally:
+        with book.sessions.begin() as s:
+            s.execute(tamper, {"d": Decimal(-3), "a": a})
