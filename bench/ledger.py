@@ -42,7 +42,7 @@ from sqlalchemy.orm import sessionmaker
 from bench._harness import bench_database, pct
 from clearway.contract import LedgerContention
 from domain.ledger import LedgerStore
-from models.ledger import AccountFlag, AccountKind, OpenAccountInput, TransferSpec
+from models.ledger import AccountKind, OpenAccountInput, TransferSpec
 
 HOT, COLD = 10, 10_000
 FUNDING = Decimal("1000000.00")

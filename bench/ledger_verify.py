@@ -99,7 +99,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, bench_database(Path(tmp)) as db_url:
         build_s = build(db_url, args.transfers)
-        clean_rc, clean_s, clean_out = run_verify(db_url)
+        clean_rc, clean_s, _ = run_verify(db_url)
         engine = create_engine(db_url)
         with engine.begin() as c:
             c.execute(

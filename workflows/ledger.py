@@ -19,6 +19,8 @@ with workflow.unsafe.imports_passed_through():
     from models.ledger import (
         Camt054Input,
         Camt054Result,
+        CreateTransfersInput,
+        CreateTransfersResult,
         DepositInput,
         DepositResult,
     )
@@ -27,10 +29,14 @@ with workflow.unsafe.imports_passed_through():
 LEDGER_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=10),
+    maximum_interval=timedelta(seconds=2),
     non_retryable_error_types=non_retryable(),
 )
 """Retry outages (database down, worker killed) without a cap; never retry a refusal."""
+
+ACTIVITY_TIMEOUT = timedelta(seconds=10)
+"""A posting takes milliseconds; an attempt lost with a killed worker is retried after this
+long. Retrying is safe at any point: every write is keyed by its transfer id."""
 
 
 class DepositWorkflowInput(FrozenModel):
@@ -41,6 +47,15 @@ class DepositWorkflowInput(FrozenModel):
 class Camt054WorkflowInput(FrozenModel):
     notification: Camt054Input
     ledger_queue: str
+
+
+class TransferBatchWorkflowInput(FrozenModel):
+    batch: CreateTransfersInput
+    ledger_queue: str
+
+
+def transfer_batch_workflow_id(batch_id: str) -> str:
+    return f"transfers-{batch_id}"
 
 
 def deposit_workflow_id(deposit_id: str) -> str:
@@ -60,7 +75,7 @@ class DepositWorkflow:
             inp.deposit,
             result_type=DepositResult,
             task_queue=inp.ledger_queue,
-            start_to_close_timeout=timedelta(seconds=30),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=LEDGER_RETRY,
         )
         return result
@@ -75,7 +90,25 @@ class Camt054Workflow:
             inp.notification,
             result_type=Camt054Result,
             task_queue=inp.ledger_queue,
-            start_to_close_timeout=timedelta(minutes=2),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=LEDGER_RETRY,
+        )
+        return result
+
+
+@workflow.defn
+class TransferBatchWorkflow:
+    """A `create_transfers` batch made durable (`transfers-{batch_id}`): internal movements,
+    settlement legs and the like. Per-transfer refusals are in the result, not failures."""
+
+    @workflow.run
+    async def run(self, inp: TransferBatchWorkflowInput) -> CreateTransfersResult:
+        result: CreateTransfersResult = await workflow.execute_activity(
+            Activity.CREATE_TRANSFERS,
+            inp.batch,
+            result_type=CreateTransfersResult,
+            task_queue=inp.ledger_queue,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=LEDGER_RETRY,
         )
         return result

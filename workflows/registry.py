@@ -7,7 +7,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from workflows.customer_onboarding import CustomerOnboardingWorkflow
 from workflows.customer_review import CustomerReviewWorkflow
-from workflows.ledger import Camt054Workflow, DepositWorkflow
+from workflows.ledger import Camt054Workflow, DepositWorkflow, TransferBatchWorkflow
 from workflows.rescreening import RescreeningWorkflow
 
 WORKFLOWS: list[type] = [
@@ -16,6 +16,7 @@ WORKFLOWS: list[type] = [
     CustomerReviewWorkflow,
     DepositWorkflow,
     Camt054Workflow,
+    TransferBatchWorkflow,
 ]
 
 PASSTHROUGH_MODULES = ("email_validator", "idna", "pycountry")

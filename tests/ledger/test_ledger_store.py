@@ -305,8 +305,8 @@ def test_verify_cli_exits_1_naming_the_account(book: Book, database_url: str) ->
     from click.testing import CliRunner
     from pydantic import SecretStr
 
-    from cli.ledger import ledger
     from clearway.settings import Settings
+    from cli.ledger import ledger
 
     settings = Settings(database_url=SecretStr(database_url))
     src, a = book.open("src", limited=False), book.open("a")
