@@ -1,6 +1,7 @@
 """Failure drills with real processes: the worker is killed with SIGKILL in the middle of
 200 concurrent deposits and transfers, then the ledger's database refuses connections for a
-few seconds (40 more in flight); every transfer still ends exactly once and the books verify and balance."""
+few seconds (40 more in flight); every transfer still ends exactly once and the books
+verify and balance."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ from workflows.ledger import (
 
 REPO = Path(__file__).resolve().parents[2]
 ACCOUNTS = 20
+WORKER = "from cli.main import main; main()"
 TASK_TIMEOUT = dt.timedelta(seconds=2)
 """Workflow tasks held by the killed worker are handed on after this, not the default 10 s."""
 
@@ -61,8 +63,7 @@ def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
         CLEARWAY_DATABASE_POOL_SIZE="4",
     )
     return subprocess.Popen(
-        [sys.executable, "-c", "from cli.main import main; main()", "worker"]
-        + ["--queues", "workflows,ledger"],
+        [sys.executable, "-c", WORKER, "worker", "--queues", "workflows,ledger"],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
