@@ -920,10 +920,10 @@ class LedgerStore:
                 currency=r.currency,
                 kind=r.kind,
                 accounts=r.n,
-                debits_posted=r.dp,
-                credits_posted=r.cp,
-                pending_debits=r.pd,
-                pending_credits=r.pc,
+                debits_posted=_money(r.dp, r.currency),
+                credits_posted=_money(r.cp, r.currency),
+                pending_debits=_money(r.pd, r.currency),
+                pending_credits=_money(r.pc, r.currency),
             )
             for r in self._session.execute(
                 text(
@@ -1053,6 +1053,11 @@ class LedgerStore:
             mismatches=mismatches,
             pending_problems=problems,
         )
+
+
+def _money(amount: Decimal, currency: str) -> Decimal:
+    """The stored NUMERIC(20, 4) at the currency's exponent ('12.50', not '12.5000')."""
+    return amount.quantize(Decimal(1).scaleb(-exponent(currency)))
 
 
 def _encode_cursor(seq: int) -> str:

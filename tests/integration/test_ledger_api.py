@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from decimal import Decimal
 from typing import Any
 
 import pytest_asyncio
 
 from clearway.settings import Settings
+from models.ledger import CreateTransfersInput, CreateTransfersResult, TransferSpec
 from tests.factories import application
+from tests.recording import record_history
 from tests.stack import Stack, running_stack
+from workflows.ledger import TransferBatchWorkflow, TransferBatchWorkflowInput
 
 CAMT054 = (Path(__file__).parents[1] / "ledger" / "fixtures" / "camt054.xml").read_text()
 
@@ -113,6 +117,35 @@ async def test_deposits_balances_transfers_camt054_and_trial_balance(stack: Stac
     assert (
         await stack.http.get("/v1/ledger/trial-balance", headers=stack.token("portal"))
     ).status_code == 403
+
+    # A second deposit and a transfer batch, kept as recorded histories for the replay test.
+    second = await deposit(stack, account, {**body, "deposit_id": f"dep2-{account}"})
+    assert second.status_code == 201
+    batch = await stack.client.execute_workflow(
+        TransferBatchWorkflow.run,
+        TransferBatchWorkflowInput(
+            batch=CreateTransfersInput(
+                transfers=[
+                    TransferSpec(
+                        transfer_id=f"move-{account}",
+                        debit_account_id=account,
+                        credit_account_id="bank.clearing.EUR",
+                        amount=Decimal("1.00"),
+                        currency="EUR",
+                        code="withdrawal",
+                    )
+                ]
+            ),
+            ledger_queue=stack.settings.queue("ledger"),
+        ),
+        id=f"transfers-move-{account}",
+        task_queue=stack.settings.queue("workflows"),
+        result_type=CreateTransfersResult,
+    )
+    assert batch.results[0].outcome.value == "created"
+    await record_history(stack.client, f"deposit-dep2-{account}", "ledger_deposit")
+    await record_history(stack.client, f"camt054-M-{account}", "ledger_camt054")
+    await record_history(stack.client, f"transfers-move-{account}", "ledger_transfer_batch")
 
 
 async def test_bad_input_is_precise_and_writes_nothing(stack: Stack) -> None:
