@@ -4,8 +4,8 @@ worker → PostgreSQL, starting from an account that onboarding opened."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
