@@ -93,3 +93,32 @@ def verify_command(ctx: click.Context, as_json: bool, limit: int) -> None:
         )
     if not clean:
         ctx.exit(EXIT_MISMATCH)
+
+
+@ledger.command("expire")
+@click.option("--batch", default=1000, show_default=True, help="Holds expired per transaction.")
+@click.pass_context
+def expire_command(ctx: click.Context, batch: int) -> None:
+    """Expire every pending transfer whose timeout has passed (releases the holds).
+
+    Each hold expires once, as an `expire_pending` transfer with a deterministic id, so
+    running this from cron on several hosts at once is safe (locked holds are skipped)."""
+    import datetime as dt
+
+    from clearway.db import create_db_engine, session_factory
+    from domain.ledger import LedgerStore
+
+    settings = _settings(ctx)
+    engine = create_db_engine(settings)
+    sessions = session_factory(engine)
+    total = 0
+    try:
+        while True:
+            with sessions.begin() as session:
+                n = LedgerStore(session).expire_pending(dt.datetime.now(dt.UTC), batch)
+            total += n
+            if n == 0:
+                break
+    finally:
+        engine.dispose()
+    click.echo(f"{total} pending transfers expired")

@@ -328,3 +328,26 @@ def test_verify_cli_exits_1_naming_the_account(book: Book, database_url: str) ->
     finally:
         with book.sessions.begin() as s:
             s.execute(tamper, {"d": Decimal(-3), "a": a})
+
+
+def test_expire_cli_releases_due_holds(book: Book, database_url: str) -> None:
+    from click.testing import CliRunner
+    from pydantic import SecretStr
+
+    from clearway.settings import Settings
+    from cli.ledger import ledger
+
+    src, a = book.open("src", limited=False), book.open("a")
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    assert book.create(book.transfer("fund", src, a, "10"), now=past) == ["created"]
+    hold = book.transfer("h", a, src, "4", kind=TransferKind.PENDING, timeout_seconds=60)
+    assert book.create(hold, now=past) == ["created"]
+    assert book.balance(a)[2] == Decimal(4)
+    result = CliRunner().invoke(
+        ledger, ["expire"], obj=Settings(database_url=SecretStr(database_url))
+    )
+    assert result.exit_code == 0, result.output
+    assert book.balance(a)[2] == Decimal(0)
+    with book.sessions() as s:
+        view = LedgerStore(s).get_transfer(book.id("h"))
+        assert view is not None and view.state == "expired"
