@@ -14,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import ErrorResponse, install_error_handlers
 from api.metrics import ApiMetrics
-from api.routers import audit, cases, codec, health, onboarding
+from api.routers import accounts, audit, cases, codec, health, ledger, onboarding
 from clearway.db import create_db_engine, session_factory
 from clearway.secrets import resolve_secrets
 from clearway.settings import Settings
@@ -66,6 +66,14 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.state.metrics = ApiMetrics()
     app.state.metrics.install(app)
-    for router in (health.router, onboarding.router, cases.router, audit.router, codec.router):
+    for router in (
+        health.router,
+        onboarding.router,
+        cases.router,
+        audit.router,
+        codec.router,
+        accounts.router,
+        ledger.router,
+    ):
         app.include_router(router)
     return app

