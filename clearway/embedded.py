@@ -139,7 +139,7 @@ def temporal_dev_server(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"temporal dev server did not start; see {log_path}")
             time.sleep(0.2)
-        log.info("temporal dev server started", address=f"{host}:{port}", pid=proc.pid)
+        log.info("temporal dev server started", temporal=f"{host}:{port}", pid=proc.pid)
         yield f"{host}:{port}"
     finally:
         _stop(proc, "temporal dev server")

@@ -1,5 +1,10 @@
 """Structured JSON logs that carry the workflow id, never personal data.
 
+Personal data stays out in three layers: code logs ids only; `redact_pii` replaces the
+values of known personal-data keys in every event (ours and, through `extra`, other
+libraries'); and the database engine hides statement parameters from its errors
+(`clearway.db`), so a failing INSERT cannot print a name into a traceback.
+
 Temporal's own logger adapters put workflow/activity context in `extra`; the processor
 below lifts the ids into the JSON line so a log search by workflow id finds every step.
 """
@@ -30,6 +35,55 @@ def _temporal_context(_: Any, __: str, event: MutableMapping[str, Any]) -> Mutab
     return event
 
 
+PII_FIELDS = frozenset(
+    {
+        "given_names",
+        "surname",
+        "full_name",
+        "name",
+        "names",
+        "date_of_birth",
+        "dob",
+        "birth_date",
+        "email",
+        "address",
+        "line1",
+        "line2",
+        "city",
+        "postal_code",
+        "national_id",
+        "iban",
+        "mrz",
+        "image_base64",
+        "applicant",
+        "party",
+        "phone",
+    }
+)
+"""Keys whose values are personal data wherever they appear in a log event (also nested in
+dicts and lists). Log ids (workflow, application, case, customer), never these."""
+REDACTED = "[redacted]"
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: REDACTED if k in PII_FIELDS else _redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact(v) for v in value]
+    return value
+
+
+def redact_pii(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Structlog processor: replace the values of known personal-data keys, so a careless
+    `log.info(..., applicant=...)` or a library's `extra=` cannot put them in the log."""
+    for key in list(event):
+        if key in PII_FIELDS:
+            event[key] = REDACTED
+        elif isinstance(event[key], dict | list | tuple):
+            event[key] = _redact(event[key])
+    return event
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer()
@@ -38,6 +92,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     )
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        redact_pii,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -49,7 +104,7 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), _temporal_context],
+        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), _temporal_context, redact_pii],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,

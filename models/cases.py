@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field
-
-from models.common import Finding, FrozenModel, StrictInput
+from models.common import Finding, FrozenModel, Reason, StrictInput
 from models.onboarding import DecisionKind
 
 
@@ -62,7 +60,7 @@ class DecisionRequest(StrictInput):
     """Body of `POST /v1/cases/{case_id}/decision`."""
 
     decision: DecisionKind
-    reason: Annotated[str, Field(min_length=3, max_length=2000)]
+    reason: Reason
 
     model_config = StrictInput.model_config | {
         "json_schema_extra": {
