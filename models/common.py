@@ -19,10 +19,10 @@ import pycountry
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
-    PlainValidator,
     Strict,
     WithJsonSchema,
 )
@@ -137,7 +137,7 @@ def _iso_date(value: object) -> dt.date:
 
 IsoDate = Annotated[
     dt.date,
-    PlainValidator(_iso_date),
+    BeforeValidator(_iso_date),
     WithJsonSchema({"type": "string", "format": "date", "pattern": ISO_DATE_PATTERN}),
 ]
 """A calendar date written YYYY-MM-DD; numbers and other spellings are refused."""
@@ -162,7 +162,7 @@ def _amount(value: object) -> Decimal:
 
 Amount = Annotated[
     Decimal,
-    PlainValidator(_amount),
+    BeforeValidator(_amount),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN, "examples": ["125.50"]}),
 ]

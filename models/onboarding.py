@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import re
 from enum import StrEnum
@@ -102,13 +104,26 @@ MrzText = Annotated[
     Field(max_length=140, json_schema_extra={"pattern": MRZ_PATTERN}),
     AfterValidator(_mrz_shape),
 ]
+def _image_shape(value: str) -> str:
+    """The pattern, with a message that says which part of it the value breaks."""
+    if re.fullmatch(IMAGE_BASE64_PATTERN, value):
+        return value
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise PydanticCustomError("base64", "not valid base64") from None
+    raise PydanticCustomError(
+        "image_type", "image must be PNG or JPEG (found {start})", {"start": raw[:4].hex()}
+    )
+
+
 ImageBase64 = Annotated[
     str,
     Field(
         max_length=IMAGE_BASE64_MAX,
-        pattern=IMAGE_BASE64_PATTERN,
-        json_schema_extra={"contentEncoding": "base64"},
+        json_schema_extra={"pattern": IMAGE_BASE64_PATTERN, "contentEncoding": "base64"},
     ),
+    AfterValidator(_image_shape),
 ]
 
 
