@@ -104,6 +104,8 @@ MrzText = Annotated[
     Field(max_length=140, json_schema_extra={"pattern": MRZ_PATTERN}),
     AfterValidator(_mrz_shape),
 ]
+
+
 def _image_shape(value: str) -> str:
     """The pattern, with a message that says which part of it the value breaks."""
     if re.fullmatch(IMAGE_BASE64_PATTERN, value):
