@@ -110,7 +110,19 @@ class RequestDeadline:
             await send(message)
 
         task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
-        done, _ = await asyncio.wait({task}, timeout=self.timeout)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.timeout)
+        except asyncio.CancelledError:
+            # The server gave up on this request (shutdown grace exceeded): tell the client
+            # to retry rather than letting it see a bare 500 or a dropped connection.
+            abandoned = True
+            task.cancel()
+            task.add_done_callback(_consume_result)
+            if not started:
+                error = unavailable("api", "the server is shutting down; retry later")
+                with contextlib.suppress(Exception):
+                    await error_response(error)(scope, receive, send)
+            raise
         if task in done:
             task.result()
             return

@@ -83,6 +83,7 @@ class OwnedProcess:
         if not self.alive():
             return
         self.signal(self.stop_signal)
+        self.signal(signal.SIGCONT)  # a paused (SIGSTOP) process acts on the signal too
         if _wait_gone(self, timeout):
             return
         self.signal(signal.SIGKILL)
@@ -125,12 +126,14 @@ def recorded(directory: Path) -> list[OwnedProcess]:
     return out
 
 
-def stop_recorded(directory: Path, log: Callable[[str], None] = lambda _: None) -> list[str]:
+def stop_recorded(
+    directory: Path, log: Callable[[str], None] = lambda _: None, why: str = "stale"
+) -> list[str]:
     """Stop every recorded process that is still the one recorded; forget them all."""
     stopped = []
     for proc in recorded(directory):
         if proc.alive():
-            log(f"stopping {proc.name} (pid {proc.pid}) left by an earlier `clearway up`")
+            log(f"stopping {proc.name} (pid {proc.pid}): {why}")
             proc.stop()
             stopped.append(proc.name)
         forget(directory, proc.name)
@@ -180,7 +183,7 @@ def _reap(directory: Path) -> None:
     def say(message: str) -> None:
         print(f"clearway reaper: {message}", flush=True)
 
-    stop_recorded(directory, say)
+    stop_recorded(directory, say, "the `clearway up` that started it is gone")
 
 
 if __name__ == "__main__":

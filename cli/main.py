@@ -197,7 +197,8 @@ def up() -> None:
         # Holding the lock, anything still recorded was started by a `clearway up` that is
         # gone (killed before its reaper finished, or with it): stop it before the port
         # check, which would otherwise blame our own left-overs.
-        for name in stop_recorded(owned, lambda m: log.warning(m)):
+        stale = "left running by an earlier `clearway up`"
+        for name in stop_recorded(owned, lambda m: log.warning(m), stale):
             click.echo(f"Stopped {name} left running by an earlier `clearway up`.")
         try:
             ports = {"API": settings.api_port}
@@ -233,7 +234,7 @@ def up() -> None:
             return f"{', '.join(gone)} exited unexpectedly" if gone else None
 
         def hard_stop() -> None:
-            stop_recorded(owned, lambda m: log.warning(m))
+            stop_recorded(owned, lambda m: log.warning(m), "shutdown grace period exceeded")
 
         api_url = f"http://{settings.api_host}:{settings.api_port}"
         banner = "\n".join(
