@@ -143,6 +143,32 @@ def _consume_result(task: asyncio.Future[Any]) -> None:
         task.result()
 
 
+PARAMETER_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+"""What HostileInputGuard enforces on every path and query parameter, as a JSON-schema
+`pattern` (parameters with a stricter pattern, an enum or a format already imply it)."""
+
+
+def _document_parameter_rule(app: FastAPI) -> None:
+    """State the guard's rule in the OpenAPI document of every string parameter, so the
+    document stays the contract for routes whose parameters declare no pattern."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = generate()
+        for path_item in document.get("paths", {}).values():
+            for operation in path_item.values():
+                for parameter in operation.get("parameters", []):
+                    schema = parameter.get("schema", {})
+                    for variant in schema.get("anyOf", [schema]):
+                        if variant.get("type") == "string" and not (
+                            {"pattern", "enum", "format", "const"} & variant.keys()
+                        ):
+                            variant["pattern"] = PARAMETER_PATTERN
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -184,4 +210,5 @@ def create_app(settings: Settings) -> FastAPI:
     common = error_responses(401, 403, 422, 500, 503)
     for router in (onboarding.router, cases.router, audit.router, codec.router):
         app.include_router(router, responses=common)
+    _document_parameter_rule(app)
     return app
