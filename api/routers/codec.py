@@ -22,7 +22,6 @@ router = APIRouter(prefix="/codec", tags=["codec"])
 
 BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 Base64 = Annotated[str, Field(pattern=BASE64_PATTERN)]
-MetadataKey = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9._/-]+$")]
 
 
 class CodecPayload(BaseModel):
@@ -30,7 +29,7 @@ class CodecPayload(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    metadata: dict[MetadataKey, Base64] = {}
+    metadata: dict[str, Base64] = {}
     data: Base64 = ""
 
 

@@ -96,6 +96,48 @@ async def served(settings: Settings) -> AsyncIterator[str]:
         engine.dispose()
 
 
+async def _run(base: str, settings: Settings, role: str, phases: str, workdir: Path) -> str:
+    """One schemathesis run as `role` (in `workdir`, made by the caller); its output if it
+    failed, else ""."""
+    token = mint_token(
+        settings.jwt_secret.get_secret_value(),  # type: ignore[union-attr]
+        subject=f"fuzz-{role}",
+        roles=[role],
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl=dt.timedelta(minutes=30),
+    )
+    proc = await asyncio.create_subprocess_exec(
+        _schemathesis(),
+        "--config-file",
+        str(CONFIG),
+        "run",
+        f"{base}/openapi.json",
+        "--checks",
+        "all",
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--phases",
+        phases,
+        "--max-examples",
+        str(MAX_EXAMPLES),
+        "--seed",
+        str(SEED),
+        "--workers",
+        "1",
+        "--request-timeout",
+        "30",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        cwd=workdir,
+        env=os.environ | {"NO_COLOR": "1"},
+    )
+    out, _ = await proc.communicate()
+    if proc.returncode == 0:
+        return ""
+    return f"--- as {role} ---\n{out.decode(errors='replace')[-12000:]}"
+
+
 @pytest.mark.timeout(600)
 async def test_the_api_honours_its_openapi_document(
     settings: Settings, database_url: str, tmp_path: Path
@@ -108,43 +150,13 @@ async def test_the_api_honours_its_openapi_document(
     settings = settings.model_copy(
         update={"api_port": _free_port(), "database_url": SecretStr(own)}
     )
-    failures: list[str] = []
+    for role in ROLES:
+        (tmp_path / role).mkdir()
     async with served(settings) as base:
-        for role, phases in ROLES.items():
-            token = mint_token(
-                settings.jwt_secret.get_secret_value(),  # type: ignore[union-attr]
-                subject=f"fuzz-{role}",
-                roles=[role],
-                issuer=settings.jwt_issuer,
-                audience=settings.jwt_audience,
-                ttl=dt.timedelta(minutes=30),
-            )
-            proc = await asyncio.create_subprocess_exec(
-                _schemathesis(),
-                "--config-file",
-                str(CONFIG),
-                "run",
-                f"{base}/openapi.json",
-                "--checks",
-                "all",
-                "--header",
-                f"Authorization: Bearer {token}",
-                "--phases",
-                phases,
-                "--max-examples",
-                str(MAX_EXAMPLES),
-                "--seed",
-                str(SEED),
-                "--workers",
-                "1",
-                "--request-timeout",
-                "30",
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                cwd=tmp_path,
-                env=os.environ | {"NO_COLOR": "1"},
-            )
-            out, _ = await proc.communicate()
-            if proc.returncode != 0:
-                failures.append(f"--- as {role} ---\n{out.decode(errors='replace')[-12000:]}")
+        # The roles run side by side: each run mostly waits on the API, so this keeps the
+        # whole check within a couple of minutes.
+        outcomes = await asyncio.gather(
+            *(_run(base, settings, role, phases, tmp_path / role) for role, phases in ROLES.items())
+        )
+    failures = [out for out in outcomes if out]
     assert not failures, "\n".join(failures)
