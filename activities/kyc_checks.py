@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
+from activities.heartbeat import heartbeating
 from clearway.contract import Activity, InvalidDocument
 from domain.documents.store import ImageNotFoundError, load_image
 from domain.documents.verify import verify_documents as run_document_checks
@@ -112,13 +113,16 @@ class KycChecksActivities:
 
     @activity.defn(name=Activity.RUN_KYC_CHECKS)
     def run_kyc_checks(self, inp: RunKycChecksInput) -> KycChecksResult:
-        documents = self._documents.verify_documents(inp.documents)
-        screening = inp.previous_screening or self._screening.screen_party(inp.party)
-        risk = self._risk.assess_risk(
-            AssessRiskInput(
-                **inp.risk.model_dump(),
-                document_findings=documents.findings,
-                screening_hits=screening.hits,
+        """Heartbeats while it runs (OCR of a scan can take seconds), so with the heartbeat
+        timeout the workflow sets, a crashed worker's attempt is retried within seconds."""
+        with heartbeating():
+            documents = self._documents.verify_documents(inp.documents)
+            screening = inp.previous_screening or self._screening.screen_party(inp.party)
+            risk = self._risk.assess_risk(
+                AssessRiskInput(
+                    **inp.risk.model_dump(),
+                    document_findings=documents.findings,
+                    screening_hits=screening.hits,
+                )
             )
-        )
         return KycChecksResult(documents=documents, screening=screening, risk=risk)

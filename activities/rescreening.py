@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
+from activities.heartbeat import heartbeating
 from clearway.contract import Activity
 from domain.customers.store import CustomerStore
 from domain.rescreening import Rescreener
@@ -31,7 +32,8 @@ class RescreeningActivities:
 
     @activity.defn(name=Activity.COMPUTE_LIST_DELTA)
     def compute_list_delta(self, inp: ComputeListDeltaInput) -> ListDeltaChunk:
-        chunk, diff = self._rescreener.delta_chunk(inp)
+        with heartbeating():
+            chunk, diff = self._rescreener.delta_chunk(inp)
         activity.logger.info(
             "list delta computed",
             extra={
@@ -47,9 +49,10 @@ class RescreeningActivities:
     def rescreen_customers_page(
         self, inp: RescreenCustomersPageInput
     ) -> RescreenCustomersPageResult:
-        with self._sessions() as session:
-            rows = CustomerStore(session).screening_page(inp.after_customer_id, inp.page_size)
-        result = self._rescreener.screen_page(inp, rows)
+        with heartbeating():
+            with self._sessions() as session:
+                rows = CustomerStore(session).screening_page(inp.after_customer_id, inp.page_size)
+            result = self._rescreener.screen_page(inp, rows)
         activity.logger.info(
             "customer page re-screened",
             extra={"customers": len(rows), "hits": len(result.hits)},

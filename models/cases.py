@@ -5,11 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field
-
-from models.common import Finding, FrozenModel, StrictInput
+from models.common import Finding, FrozenModel, Reason, StrictInput
 
 
 class DecisionKind(StrEnum):
@@ -89,7 +87,7 @@ class DecisionRequest(StrictInput):
     """Body of `POST /v1/cases/{case_id}/decision`."""
 
     decision: DecisionKind
-    reason: Annotated[str, Field(min_length=3, max_length=2000)]
+    reason: Reason
 
     model_config = StrictInput.model_config | {
         "json_schema_extra": {

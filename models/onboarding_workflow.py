@@ -11,9 +11,9 @@ from typing import Annotated
 
 from pydantic import AliasChoices, Field
 
-from models.common import FrozenModel, StrictInput
+from models.common import FrozenModel, Note, StrictInput
 from models.documents import DocumentInput
-from models.onboarding import DocumentSubmission, OnboardingApplication
+from models.onboarding import DocumentSubmission, DocumentUpload, OnboardingApplication
 
 
 class OnboardingConfig(FrozenModel):
@@ -33,8 +33,15 @@ class OnboardingInput(FrozenModel):
 class InformationRequestBody(StrictInput):
     """Body of `POST /v1/onboarding/{application_id}/information`."""
 
-    documents: Annotated[list[DocumentSubmission], Field(min_length=1, max_length=5)]
-    note: Annotated[str | None, Field(max_length=2000)] = None
+    documents: Annotated[list[DocumentUpload], Field(min_length=1, max_length=5)]
+    note: Note | None = None
+
+    def to_update(self, submitted_by: str) -> InformationUpdate:
+        return InformationUpdate(
+            documents=[DocumentSubmission.from_upload(d) for d in self.documents],
+            note=self.note,
+            submitted_by=submitted_by,
+        )
 
 
 class InformationUpdate(FrozenModel):

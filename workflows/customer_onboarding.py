@@ -62,6 +62,7 @@ with workflow.unsafe.imports_passed_through():
 
 KYC_IN_ONE_ACTIVITY = "kyc-checks-in-one-activity"
 """Patch: documents, screening and risk run as one activity (one round trip, not three)."""
+CHECK_HEARTBEAT = timedelta(seconds=10)
 CHECK_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(minutes=1),
@@ -144,6 +145,9 @@ class CustomerOnboardingWorkflow:
                 result_type=KycChecksResult,
                 task_queue=self._cfg.screening_queue,
                 start_to_close_timeout=timedelta(seconds=90),
+                # The activity beats while it works: a crashed worker's checks resume
+                # elsewhere within seconds instead of after the 90 s timeout.
+                heartbeat_timeout=CHECK_HEARTBEAT,
                 retry_policy=CHECK_RETRY,
             )
             self._documents, self._screening, self._risk = (

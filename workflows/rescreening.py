@@ -33,6 +33,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.customer_review import CustomerReviewWorkflow
 
+SCREEN_HEARTBEAT = timedelta(seconds=10)
+"""Both activities beat while they work, so a crashed worker's page resumes in seconds."""
 SCREEN_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(minutes=1),
@@ -110,6 +112,7 @@ class RescreeningWorkflow:
             result_type=ListDeltaChunk,
             task_queue=self._inp.config.screening_queue,
             start_to_close_timeout=timedelta(minutes=5),
+            heartbeat_timeout=SCREEN_HEARTBEAT,
             retry_policy=SCREEN_RETRY,
         )
         workflow.logger.info(
@@ -138,6 +141,7 @@ class RescreeningWorkflow:
             result_type=RescreenCustomersPageResult,
             task_queue=self._inp.config.screening_queue,
             start_to_close_timeout=timedelta(minutes=5),
+            heartbeat_timeout=SCREEN_HEARTBEAT,
             retry_policy=SCREEN_RETRY,
         )
         return result

@@ -13,10 +13,11 @@ from temporalio.worker import Replayer
 
 from api import deps
 from api.auth import Principal, require_roles
-from api.errors import ApiError, ErrorResponse
+from api.errors import ApiError, error_responses
 from api.history import decode_history
 from clearway.crypto import EncryptionCodec
 from clearway.logging import get_logger
+from models.common import WorkflowId
 from workflows.registry import WORKFLOWS, workflow_runner
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -52,10 +53,10 @@ async def _fetch(client: Client, workflow_id: str) -> WorkflowHistory:
 @router.get(
     "/workflows/{workflow_id}/history",
     response_model=HistoryResponse,
-    responses={404: {"model": ErrorResponse}},
+    responses=error_responses(404),
 )
 async def workflow_history(
-    workflow_id: str,
+    workflow_id: WorkflowId,
     principal: Annotated[Principal, Depends(require_roles("auditor"))],
     client: Annotated[Client, Depends(deps.temporal)],
     codec: Annotated[EncryptionCodec, Depends(deps.codec)],
@@ -75,10 +76,10 @@ async def workflow_history(
 @router.get(
     "/workflows/{workflow_id}/replay",
     response_model=ReplayResponse,
-    responses={404: {"model": ErrorResponse}},
+    responses=error_responses(404),
 )
 async def workflow_replay(
-    workflow_id: str,
+    workflow_id: WorkflowId,
     principal: Annotated[Principal, Depends(require_roles("auditor"))],
     client: Annotated[Client, Depends(deps.temporal)],
 ) -> ReplayResponse:

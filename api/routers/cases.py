@@ -12,27 +12,28 @@ from temporalio.client import Client
 
 from api import deps
 from api.auth import Principal, require_roles
-from api.errors import ApiError, ErrorResponse
+from api.errors import ApiError, error_responses
 from api.temporal_errors import update_refusal
 from clearway.contract import OFFICER_ROLES, Role
 from clearway.logging import get_logger
 from domain.cases.store import CaseStore
 from models.cases import CasePage, CaseStatus, CaseView, DecisionRequest, DecisionUpdate
+from models.common import CaseId, Cursor, Kind
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 DECIDE_UPDATE = "decide"
 log = get_logger(__name__)
 
 
-@router.get("", response_model=CasePage, responses={422: {"model": ErrorResponse}})
+@router.get("", response_model=CasePage)
 def list_cases(
     _: Annotated[Principal, Depends(require_roles(*OFFICER_ROLES))],
     sessions: Annotated[sessionmaker[Session], Depends(deps.sessions)],
     status: Annotated[CaseStatus | None, Query(description="default: open")] = CaseStatus.OPEN,
-    kind: Annotated[str | None, Query(max_length=32, examples=["onboarding"])] = None,
+    kind: Annotated[Kind | None, Query(examples=["onboarding"])] = None,
     escalated: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
 ) -> CasePage:
     """Oldest first, so the queue is worked in SLA order."""
     with sessions() as session:
@@ -41,9 +42,9 @@ def list_cases(
         )
 
 
-@router.get("/{case_id}", response_model=CaseView, responses={404: {"model": ErrorResponse}})
+@router.get("/{case_id}", response_model=CaseView, responses=error_responses(404))
 def get_case(
-    case_id: str,
+    case_id: CaseId,
     _: Annotated[Principal, Depends(require_roles(*OFFICER_ROLES, Role.AUDITOR))],
     sessions: Annotated[sessionmaker[Session], Depends(deps.sessions)],
 ) -> CaseView:
@@ -54,15 +55,10 @@ def get_case(
 @router.post(
     "/{case_id}/decision",
     response_model=CaseView,
-    responses={
-        403: {"model": ErrorResponse},
-        404: {"model": ErrorResponse},
-        409: {"model": ErrorResponse},
-        422: {"model": ErrorResponse},
-    },
+    responses=error_responses(404, 409),
 )
 async def decide_case(
-    case_id: str,
+    case_id: CaseId,
     body: DecisionRequest,
     principal: Annotated[Principal, Depends(require_roles(*OFFICER_ROLES))],
     sessions: Annotated[sessionmaker[Session], Depends(deps.sessions)],

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from google.protobuf.json_format import MessageToDict, ParseDict
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio.api.common.v1 import Payloads
 
 from api import deps
@@ -20,13 +20,23 @@ from clearway.crypto import EncryptionCodec
 router = APIRouter(prefix="/codec", tags=["codec"])
 
 
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+Base64 = Annotated[str, Field(pattern=BASE64_PATTERN)]
+
+
 class CodecPayload(BaseModel):
-    metadata: dict[str, str] = {}
-    data: str = ""
+    """A Temporal payload in proto3 JSON: metadata values and data are base64 bytes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metadata: dict[str, Base64] = {}
+    data: Base64 = ""
 
 
 class CodecBody(BaseModel):
-    payloads: list[CodecPayload]
+    model_config = ConfigDict(extra="forbid")
+
+    payloads: Annotated[list[CodecPayload], Field(max_length=1000)]
 
 
 def _to_proto(body: CodecBody) -> Payloads:

@@ -20,7 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api import deps
 from api.auth import Principal, require_roles
-from api.errors import ApiError, ErrorDetail, ErrorResponse
+from api.errors import ApiError, ErrorDetail, error_responses
 from api.temporal_errors import update_refusal
 from clearway.contract import Queue
 from clearway.logging import get_logger
@@ -29,10 +29,14 @@ from clearway.settings import Settings
 from domain.documents.mrz import mrz_syntax_error
 from domain.documents.store import MAX_IMAGE_BYTES, media_type, store_image
 from models.common import BusinessKey
-from models.onboarding import DocumentSubmission, OnboardingApplication, OnboardingState
+from models.onboarding import (
+    DocumentSubmission,
+    OnboardingApplication,
+    OnboardingRequest,
+    OnboardingState,
+)
 from models.onboarding_workflow import (
     InformationRequestBody,
-    InformationUpdate,
     OnboardingConfig,
     OnboardingInput,
 )
@@ -155,11 +159,11 @@ def onboarding_config(settings: Settings) -> OnboardingConfig:
     response_model=OnboardingAccepted,
     responses={
         200: {"model": OnboardingAccepted, "description": "same application already submitted"},
-        409: {"model": ErrorResponse, "description": "application id used with another body"},
+        **error_responses(409),
     },
 )
 async def submit_application(
-    application: OnboardingApplication,
+    body: OnboardingRequest,
     response: Response,
     principal: Annotated[Principal, Depends(require_roles("portal"))],
     client: Annotated[Client, Depends(deps.temporal)],
@@ -167,6 +171,7 @@ async def submit_application(
     secrets: Annotated[Secrets, Depends(deps.secrets)],
     sessions: Annotated[sessionmaker[Session], Depends(deps.sessions)],
 ) -> OnboardingAccepted:
+    application = body.to_application()
     validate_documents(application.documents)
     wf_id = workflow_id_for(application.application_id)
     fp = fingerprint(secrets, application)
@@ -237,7 +242,7 @@ def redact_for_portal(state: OnboardingState) -> OnboardingState:
 @router.get(
     "/{application_id}",
     response_model=OnboardingState,
-    responses={404: {"model": ErrorResponse}},
+    responses=error_responses(404),
 )
 async def get_application(
     application_id: BusinessKey,
@@ -276,7 +281,7 @@ async def ensure_submitted_by(
 @router.post(
     "/{application_id}/information",
     response_model=OnboardingState,
-    responses={404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+    responses=error_responses(404, 409),
 )
 async def provide_information(
     application_id: BusinessKey,
@@ -285,14 +290,15 @@ async def provide_information(
     client: Annotated[Client, Depends(deps.temporal)],
     sessions: Annotated[sessionmaker[Session], Depends(deps.sessions)],
 ) -> OnboardingState:
-    validate_documents(body.documents)
+    update = body.to_update(principal.subject)
+    validate_documents(update.documents)
     handle = _handle(client, application_id)
     await ensure_submitted_by(handle, principal, application_id)
-    documents = await claim_check(sessions, application_id, body.documents)
+    documents = await claim_check(sessions, application_id, update.documents)
     try:
         state = await handle.execute_update(
             CustomerOnboardingWorkflow.provide_information,
-            InformationUpdate(documents=documents, note=body.note, submitted_by=principal.subject),
+            update.model_copy(update={"documents": documents}),
         )
     except Exception as exc:
         raise update_refusal(exc, f"application {application_id!r}") from exc

@@ -53,7 +53,9 @@ def encode_cursor(view: CaseView) -> str:
 def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
     try:
         opened, case_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return dt.datetime.fromisoformat(opened), str(case_id)
+        if not isinstance(opened, str) or not isinstance(case_id, str):
+            raise TypeError("cursor fields are not strings")
+        return dt.datetime.fromisoformat(opened), case_id
     except (ValueError, TypeError) as exc:
         raise InvalidInput("cursor is not a cursor this API issued") from exc
 

@@ -79,7 +79,8 @@ async def test_client_cannot_send_image_refs_or_broken_images(stack: Stack) -> N
     body["documents"] = [{"kind": "passport", "image_ref": "a" * 64}]
     resp = await stack.http.post("/v1/onboarding", json=body, headers=portal)
     assert resp.status_code == 422
-    assert resp.json()["error"]["details"][0]["field"] == "documents[0].image_ref"
+    fields = {d["field"] for d in resp.json()["error"]["details"]}
+    assert "documents[0].image_ref" in fields
 
     body["documents"] = [{"kind": "passport", "image_base64": "not base64!"}]
     resp = await stack.http.post("/v1/onboarding", json=body, headers=portal)
