@@ -445,9 +445,13 @@ def same_party(a: Entity, b: Entity) -> bool:
 def build_pairs(rng: random.Random, ents: list[Entity], trans: list[tuple[Entity, str]],
                 customers: list[tuple[str, str]], companies: list[str]) -> list[list[str]]:
     rows: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
 
     def add(a: str, b: str, schema: str, label: int, family: str) -> None:
-        rows.append([a, b, schema, str(label), family])
+        key = frozenset({a.casefold(), b.casefold()})
+        if key not in seen:  # each unordered pair once
+            seen.add(key)
+            rows.append([a, b, schema, str(label), family])
 
     # positives: a.k.a. (strong OFAC 'aka' aliases that differ from the primary)
     with_aka = [e for e in ents if len(strong_names(e)) > 1]
@@ -484,8 +488,9 @@ def build_pairs(rng: random.Random, ents: list[Entity], trans: list[tuple[Entity
             a, b = rng.sample(rng.choice(groups), 2)
             if same_party(a, b):
                 continue
+            before = len(rows)
             add(natural(a.name, schema), natural(b.name, schema), schema, 0, family)
-            made += 1
+            made += len(rows) - before
 
     negatives(grouped(lambda e: " ".join(fold(e.name.split(",")[0]))), 250,
               "neg_same_surname", "Person")
@@ -508,8 +513,9 @@ def build_pairs(rng: random.Random, ents: list[Entity], trans: list[tuple[Entity
     while made < 250:
         a, b = rng.sample(rng.choice(word_groups), 2)
         if not same_party(a, b):
+            before = len(rows)
             add(a.name, b.name, "Organization", 0, "neg_company_words")
-            made += 1
+            made += len(rows) - before
 
     # non-listed customers vs their nearest listed name (WRatio, not Clearway's matcher)
     person_names = [natural(e.name, e.schema) for e in persons]
@@ -550,13 +556,14 @@ def build_queries(rng: random.Random, ents: list[Entity], split: str) -> list[li
 
 def build_customers(seed: int, listed: set[str], n_persons: int,
                     n_companies: int) -> tuple[list[tuple[str, str]], list[str]]:
-    """Faker persons and companies whose token set is not a listed name's token set."""
+    """Distinct Faker persons and companies whose token set is no listed name's token set."""
     rng = random.Random(seed)
     fakers: dict[str, Faker] = {}
     for loc in {*PERSON_LOCALES, *COMPANY_LOCALES}:
         fakers[loc] = Faker(loc)
         fakers[loc].seed_instance(seed + sum(map(ord, loc)))
     persons: list[tuple[str, str]] = []
+    taken: set[str] = set()
     while len(persons) < n_persons:
         loc = PERSON_LOCALES[len(persons) % len(PERSON_LOCALES)]
         fk = fakers[loc]
@@ -566,7 +573,9 @@ def build_customers(seed: int, listed: set[str], n_persons: int,
             name = f"{fk.first_name()} {fk.last_name()}"
         else:
             name = str(fk.name())
-        if " ".join(sorted(fold(name))) not in listed:
+        key = " ".join(sorted(fold(name)))
+        if key not in listed and key not in taken:
+            taken.add(key)
             persons.append((name, loc))
     companies: list[str] = []
     while len(companies) < n_companies:
@@ -578,7 +587,9 @@ def build_customers(seed: int, listed: set[str], n_persons: int,
             surname = fakers[loc].last_name() if loc != "zh_CN" else fakers[loc].last_romanized_name()
             words = rng.sample(GENERIC_COMPANY_WORDS, rng.randint(1, 2))
             name = " ".join([str(surname), *words, rng.choice(LEGAL_FORMS)])
-        if " ".join(sorted(fold(name))) not in listed:
+        key = " ".join(sorted(fold(name)))
+        if key not in listed and key not in taken:
+            taken.add(key)
             companies.append(name)
     return persons, companies
 

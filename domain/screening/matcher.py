@@ -27,6 +27,7 @@ MATCHER_VERSION = "clearway-names-1.0"
 MIN_TOKEN_SIM = 0.62
 """Token pairs less similar than this are not aligned at all (they are different words)."""
 INITIAL_SIM = 0.85
+INITIAL_WEIGHT = 2.0
 PHONETIC_SIM = 0.88
 EXTRA_TOKEN_COST = {True: 0.55, False: 0.3}
 """Fraction of its weight an unpaired token of the longer name costs (org, person)."""
@@ -79,7 +80,7 @@ def _aligned(a: NormName, b: NormName, org: bool) -> float:
         used_b.add(j)
         w = a.weights[i] + b.weights[j]
         if len(a.tokens[i]) == 1 or len(b.tokens[j]) == 1:
-            w = 6.0  # an initial confirms little, whatever it abbreviates
+            w = INITIAL_WEIGHT  # an initial confirms little, whatever it abbreviates
         matched += sim * w
         matched_weight += w
     missing_a = sum(w for i, w in enumerate(a.weights) if i not in used_a)
@@ -101,6 +102,9 @@ def _aligned(a: NormName, b: NormName, org: bool) -> float:
 
 def compare(a: NormName, b: NormName, org: bool = False) -> tuple[float, str]:
     """Score of two normalised names and the method that produced it."""
+    if a.arabic != b.arabic:
+        score, method = compare(a.as_skeleton(), b.as_skeleton(), org)
+        return score, f"arabic-skeleton {method}"
     if not a.tokens or not b.tokens:
         return 0.0, "empty"
     if a.tokens == b.tokens or a.sort_key == b.sort_key:
