@@ -53,6 +53,9 @@ def token_keys(token: str, phonetic: str) -> list[str]:
 def key_groups(name: NormName) -> list[list[str]]:
     """Blocking keys grouped by the evidence they stand for (one group per token)."""
     groups = [token_keys(t, p) for t, p in zip(name.tokens, name.phonetics, strict=True)]
+    # The whole name, order-free: an exact match is always a candidate, however common
+    # its words ("U.I. International" among hundreds of "International"s).
+    groups.append(["n:" + " ".join(name.sort_key)])
     if len(name.tokens) > 1 and len(name.joined) >= 5:
         groups.append(["j:" + name.joined[:5]])
     return [g for g in groups if g]
@@ -93,7 +96,7 @@ class SanctionsIndex:
             if len(ids) > MAX_POSTING_SHARE * total:
                 continue
             idf = math.log(total / len(ids))
-            weight = idf * (0.6 if key[0] in "pfbj" else 1.0)
+            weight = idf * (0.6 if key[0] in "pfbj" else 3.0 if key[0] == "n" else 1.0)
             self._postings[key] = (np.asarray(ids, dtype=np.int32), weight)
         log.info(
             "built screening index entries=%d names=%d keys=%d",

@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, Levenshtein
 
 from domain.screening.entities import BirthDate
 from domain.screening.normalize import ORG_SCHEMAS, NormName, normalize_name
@@ -24,11 +24,23 @@ from models.screening import PartySchema
 
 MATCHER_VERSION = "clearway-names-1.0"
 
-MIN_TOKEN_SIM = 0.62
-"""Token pairs less similar than this are not aligned at all (they are different words)."""
+MIN_TOKEN_SIM = 0.3
+"""Token pairs less similar than this (after `EDIT_STEEPNESS`) are not aligned at all."""
+EDIT_STEEPNESS = 1.8
+"""Each edit costs this many times its share of the token: 'kang' / 'yang' (one edit in
+four letters, Levenshtein 0.75) are two different names (0.55), while 'nasrallah' /
+'nasralah' (0.89) is a typo (0.8). Plain Levenshtein similarity made every one-letter
+difference between short East-Asian or Arabic name parts look like a near match."""
 INITIAL_SIM = 0.85
 INITIAL_WEIGHT = 2.0
-PHONETIC_SIM = 0.88
+PHONETIC_SIM = 0.8
+PHONETIC_MIN_EDIT_SIM = 0.5
+"""Metaphone is coarse ('rosa' / 'rihs', 'gula' / 'kayleigh'): equal codes count only for
+tokens that are also spelled alike."""
+PREFIX_SIM = 0.8
+JOINED_MIN_SIM = 0.9
+"""The joined-string comparison is for split or merged tokens ('abdel aziz' / 'abdelaziz'),
+which agree almost letter for letter; below this it only rewards shared generic words."""
 EXTRA_TOKEN_COST = {True: 0.55, False: 0.3}
 """Fraction of its weight an unpaired token of the longer name costs (org, person)."""
 CONFLICT_COST = 0.5
@@ -44,18 +56,20 @@ SCHEMA_MISMATCH_PENALTY = 0.2
 
 
 def token_similarity(a: str, pa: str, b: str, pb: str) -> float:
+    """Similarity of two tokens in [0, 1], steeper than edit similarity (see constants)."""
     if a == b:
         return 1.0
     if len(a) == 1 or len(b) == 1:
         return INITIAL_SIM if a[0] == b[0] else 0.0
     if a.isdigit() or b.isdigit():
         return 0.0
-    sim = Levenshtein.normalized_similarity(a, b)
-    if pa == pb and min(len(a), len(b)) >= 3:
+    edit = OSA.normalized_similarity(a, b)  # a transposition is one edit
+    sim = max(0.0, 1.0 - (1.0 - edit) * EDIT_STEEPNESS)
+    if pa == pb and min(len(a), len(b)) >= 3 and edit >= PHONETIC_MIN_EDIT_SIM:
         sim = max(sim, PHONETIC_SIM)
     elif min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)):
         # Truncated token ("moham" / "mohammed") in lists with field length limits.
-        sim = max(sim, 0.8)
+        sim = max(sim, PREFIX_SIM)
     return sim
 
 
@@ -113,9 +127,9 @@ def compare(a: NormName, b: NormName, org: bool = False) -> tuple[float, str]:
     method = "token-align"
     if len(a.tokens) != len(b.tokens):
         # Split or merged tokens ("abdel aziz" / "abdelaziz") defeat token alignment.
-        joined = Levenshtein.normalized_similarity(a.joined, b.joined) - SPLIT_MERGE_DISCOUNT
-        if joined > score:
-            score, method = joined, "joined"
+        joined = Levenshtein.normalized_similarity(a.joined, b.joined)
+        if joined >= JOINED_MIN_SIM and joined - SPLIT_MERGE_DISCOUNT > score:
+            score, method = joined - SPLIT_MERGE_DISCOUNT, "joined"
     return max(0.0, min(score, 1.0)), method
 
 

@@ -139,6 +139,21 @@ def _split_abd(tokens: list[str]) -> list[str]:
     return out
 
 
+def _join_letter_runs(tokens: list[str]) -> list[str]:
+    out: list[str] = []
+    run = ""
+    for tok in [*tokens, ""]:
+        if len(tok) == 1 and not tok.isdigit():
+            run += tok
+            continue
+        if len(run) > 1:
+            out.append(run)
+        run = ""
+        if tok:
+            out.append(tok)
+    return out or tokens
+
+
 def _drop_person_particles(tokens: list[str]) -> list[str]:
     # One-letter particles ("y", "e") only between names: at the edges they are initials.
     last = len(tokens) - 1
@@ -157,8 +172,9 @@ def name_tokens(name: str, schema: PartySchema = PartySchema.PERSON) -> tuple[st
     raw = folded.split()
     if schema in ORG_SCHEMAS:
         kept = [t for t in raw if t not in PARTICLES]
-        # Single letters left over from "S. A." or "L.L.C." say nothing about identity.
-        kept = [t for t in kept if len(t) > 1 or t.isdigit()] or kept
+        # Runs of single letters are an acronym written with dots or spaces ("U.I.",
+        # "T M G"): one token, as the same acronym written solid would be.
+        kept = _join_letter_runs(kept)
     else:
         kept = [t for t in raw if t not in HONORIFICS]
         kept = _drop_person_particles(_split_abd(kept))
