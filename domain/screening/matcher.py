@@ -13,6 +13,7 @@ birth year off by more than a year almost rules the pair out, and a person is no
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,17 +32,28 @@ EDIT_STEEPNESS = 1.8
 four letters, Levenshtein 0.75) are two different names (0.55), while 'nasrallah' /
 'nasralah' (0.89) is a typo (0.8). Plain Levenshtein similarity made every one-letter
 difference between short East-Asian or Arabic name parts look like a near match."""
-INITIAL_SIM = 0.85
+INITIAL_SIM = 0.7
 INITIAL_WEIGHT = 2.0
 PHONETIC_SIM = 0.8
 PHONETIC_MIN_EDIT_SIM = 0.5
 """Metaphone is coarse ('rosa' / 'rihs', 'gula' / 'kayleigh'): equal codes count only for
 tokens that are also spelled alike."""
 PREFIX_SIM = 0.8
+FIRST_LETTER_FACTOR = 0.8
+_VOWELS = frozenset("aeiouy")
+TRUNCATED_SIM = 0.75
+TRUNCATED_MIN_LEN = 2
+"""A name's last token cut short by a field length limit ('Jose Luis Mendoza Figu')."""
+PREFIX_MIN_LEN = 5
+ARTICLE_SIM = 0.9
+_ARTICLE = re.compile(r"(?:al|el|ul)(\w{3,}) \1")
+SINGLE_TOKEN_FACTOR = 0.85
+"""A one-token person name against a longer one ('Aisha' / 'Aisha Yusuf') is at best a
+partial match, however rare the shared token."""
 JOINED_MIN_SIM = 0.9
 """The joined-string comparison is for split or merged tokens ('abdel aziz' / 'abdelaziz'),
 which agree almost letter for letter; below this it only rewards shared generic words."""
-EXTRA_TOKEN_COST = {True: 0.55, False: 0.3}
+EXTRA_TOKEN_COST = {True: 0.55, False: 0.45}
 """Fraction of its weight an unpaired token of the longer name costs (org, person)."""
 CONFLICT_COST = 0.5
 SPLIT_MERGE_DISCOUNT = 0.04
@@ -63,14 +75,31 @@ def token_similarity(a: str, pa: str, b: str, pb: str) -> float:
         return INITIAL_SIM if a[0] == b[0] else 0.0
     if a.isdigit() or b.isdigit():
         return 0.0
+    if _ARTICLE.fullmatch(a + " " + b) or _ARTICLE.fullmatch(b + " " + a):
+        return ARTICLE_SIM  # "albakur" / "bakur": the Arabic article written solid
     edit = OSA.normalized_similarity(a, b)  # a transposition is one edit
     sim = max(0.0, 1.0 - (1.0 - edit) * EDIT_STEEPNESS)
     if pa == pb and min(len(a), len(b)) >= 3 and edit >= PHONETIC_MIN_EDIT_SIM:
-        sim = max(sim, PHONETIC_SIM)
-    elif min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)):
+        return max(sim, PHONETIC_SIM)
+    if a[0] != b[0] and not (a[0] in _VOWELS and b[0] in _VOWELS):
+        # Typists rarely miss the first letter; different names often differ there
+        # ('kang' / 'yang', 'jing' / 'bing').
+        sim *= FIRST_LETTER_FACTOR
+    if min(len(a), len(b)) >= PREFIX_MIN_LEN and (a.startswith(b) or b.startswith(a)):
         # Truncated token ("moham" / "mohammed") in lists with field length limits.
         sim = max(sim, PREFIX_SIM)
     return sim
+
+
+def _truncated(name: NormName, pos: int, other: str) -> bool:
+    """Is token `pos` the last of `name` and a strict prefix of `other`?"""
+    token = name.tokens[pos]
+    return (
+        pos == len(name.tokens) - 1
+        and TRUNCATED_MIN_LEN <= len(token) < len(other)
+        and other.startswith(token)
+        and not name.arabic
+    )
 
 
 def _aligned(a: NormName, b: NormName, org: bool) -> float:
@@ -80,6 +109,8 @@ def _aligned(a: NormName, b: NormName, org: bool) -> float:
     for i, (ta, pa) in enumerate(zip(a.tokens, a.phonetics, strict=True)):
         for j, (tb, pb) in enumerate(zip(b.tokens, b.phonetics, strict=True)):
             sim = token_similarity(ta, pa, tb, pb)
+            if sim < TRUNCATED_SIM and (_truncated(a, i, tb) or _truncated(b, j, ta)):
+                sim = TRUNCATED_SIM
             if sim >= MIN_TOKEN_SIM:
                 pairs.append((sim, i, j))
     pairs.sort(reverse=True)
@@ -125,6 +156,9 @@ def compare(a: NormName, b: NormName, org: bool = False) -> tuple[float, str]:
         return 1.0, "exact"
     score = _aligned(a, b, org)
     method = "token-align"
+    if not org and min(len(a.tokens), len(b.tokens)) == 1 < max(len(a.tokens), len(b.tokens)):
+        score *= SINGLE_TOKEN_FACTOR
+        method = "token-align, one-token name"
     if len(a.tokens) != len(b.tokens):
         # Split or merged tokens ("abdel aziz" / "abdelaziz") defeat token alignment.
         joined = Levenshtein.normalized_similarity(a.joined, b.joined)

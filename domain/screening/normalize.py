@@ -96,6 +96,8 @@ _HOMOGLYPHS = str.maketrans(
     "АВЕКМНОРСТХУаеорсухіјѕһԁԛԝЅІЈёΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαινρυκχ",
     "ABEKMHOPCTXYaeopcyxijshdqwSIJeABEZHIKMNOPTYXoaivpukx",
 )
+_INNER_NOISE = re.compile(r"(?<=\w)[*#~^|+=_](?=\w)")
+"""Symbols no name contains, inside a word ("Za*karia"): padding, not a word break."""
 _LEET = str.maketrans("013457@$", "oieastas")
 _LEET_TOKEN = re.compile(r"\b(?=[a-z0-9@$]*[a-z])(?=[a-z0-9@$]*[0-9@$])[a-z0-9@$]+\b")
 
@@ -103,6 +105,7 @@ _LEET_TOKEN = re.compile(r"\b(?=[a-z0-9@$]*[a-z])(?=[a-z0-9@$]*[0-9@$])[a-z0-9@$
 def ascii_fold(text: str) -> str:
     """Transliterate to lower-case ASCII words, script by script (see the module doc)."""
     text = _APOSTROPHES.sub("", _FORMAT_CHARS.sub("", text))
+    text = _INNER_NOISE.sub("", text)
     if _LATIN.search(text) and _CYRILLIC_GREEK.search(text):
         text = text.translate(_HOMOGLYPHS)
     # One CJK character is one syllable: keep them apart as the lists' romanisations do.
@@ -156,25 +159,29 @@ def _join_letter_runs(tokens: list[str]) -> list[str]:
 
 def _drop_person_particles(tokens: list[str]) -> list[str]:
     # One-letter particles ("y", "e") only between names: at the edges they are initials.
+    # A particle joins what follows it: as the last token it is a name ("John Le").
     last = len(tokens) - 1
     return [
         t
         for i, t in enumerate(tokens)
-        if t not in PARTICLES or (len(t) == 1 and (i == 0 or i == last))
+        if t not in PARTICLES or i == last or (len(t) == 1 and i == 0)
     ]
 
 
 @lru_cache(maxsize=65536)
 def name_tokens(name: str, schema: PartySchema = PartySchema.PERSON) -> tuple[str, ...]:
-    folded = ascii_fold(name)
     if schema in ORG_SCHEMAS:
-        folded = remove_org_types(folded)
+        # Before and after folding: rigour's table knows "S.A. de C.V." and "ООО" as
+        # written, and "sa de cv" once folded.
+        folded = remove_org_types(ascii_fold(remove_org_types(_FORMAT_CHARS.sub("", name))))
+    else:
+        folded = ascii_fold(name)
     raw = folded.split()
     if schema in ORG_SCHEMAS:
-        kept = [t for t in raw if t not in PARTICLES]
         # Runs of single letters are an acronym written with dots or spaces ("U.I.",
         # "T M G"): one token, as the same acronym written solid would be.
-        kept = _join_letter_runs(kept)
+        kept = [t for t in _join_letter_runs(raw) if t not in PARTICLES]
+        kept = [t for t in kept if t not in LEGAL_FORMS] or kept
     else:
         kept = [t for t in raw if t not in HONORIFICS]
         kept = _drop_person_particles(_split_abd(kept))
