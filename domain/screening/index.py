@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from domain.screening.entities import ListEntry, ListLoadError, LoadedList
 from domain.screening.loaders import list_files, load_lists
-from domain.screening.matcher import MATCHER_VERSION, compare, qualify
+from domain.screening.matcher import MATCHER_VERSION, compare, qualify, similarity_matrix
 from domain.screening.normalize import ORG_SCHEMAS, NormName, normalize_name
 from models.screening import (
     ListSpec,
@@ -34,8 +34,10 @@ from models.screening import (
 
 log = logging.getLogger(__name__)
 
-MAX_CANDIDATES = 48
+MAX_CANDIDATES = 64
 """Names fully scored per query; blocking ranks candidates so the true one is near the top."""
+FULLY_SCORED = 16
+"""Of those, names given the full token alignment, ranked by weighted query coverage."""
 MAX_POSTING_SHARE = 0.2
 """Keys filed under more than this share of all names are too common to block on."""
 
@@ -106,7 +108,8 @@ class SanctionsIndex:
         )
 
     def _candidates(self, norm: NormName) -> list[int]:
-        support = np.zeros(len(self.names), dtype=np.float64)
+        all_ids: list[npt.NDArray[np.int32]] = []
+        all_support: list[npt.NDArray[np.float64]] = []
         for group in key_groups(norm):
             arrays: list[npt.NDArray[np.int32]] = []
             weights: list[npt.NDArray[np.float64]] = []
@@ -120,14 +123,50 @@ class SanctionsIndex:
             # A token's several keys are one piece of evidence: cap at its strongest key so
             # a common token matching on four keys cannot outrank two rare tokens.
             cap = max(float(w[0]) for w in weights)
-            ids = np.concatenate(arrays)
-            per_token = np.bincount(ids, np.concatenate(weights), minlength=len(self.names))
-            support += np.minimum(per_token, cap)
-        nonzero = np.flatnonzero(support)
-        if len(nonzero) > MAX_CANDIDATES:
-            top = np.argpartition(support[nonzero], -MAX_CANDIDATES)[-MAX_CANDIDATES:]
-            nonzero = nonzero[top]
-        return [int(i) for i in nonzero]
+            ids, inverse = np.unique(np.concatenate(arrays), return_inverse=True)
+            per_token = np.bincount(inverse, np.concatenate(weights))
+            all_ids.append(ids)
+            all_support.append(np.minimum(per_token, cap))
+        if not all_ids:
+            return []
+        ids, inverse = np.unique(np.concatenate(all_ids), return_inverse=True)
+        support = np.bincount(inverse, np.concatenate(all_support))
+        if len(ids) > MAX_CANDIDATES:
+            ids = ids[np.argpartition(support, -MAX_CANDIDATES)[-MAX_CANDIDATES:]]
+        return [int(i) for i in ids]
+
+    @staticmethod
+    def _best_covered(
+        norm: NormName,
+        candidates: list[_IndexedName],
+        matrix: list[list[float]],
+        columns: dict[str, int],
+    ) -> list[_IndexedName]:
+        """The `FULLY_SCORED` candidates whose tokens best cover the query's, by weight.
+
+        One numpy pass over the similarity matrix (each query token's best match in each
+        candidate) ranks candidates far better than shared blocking keys do, so only these
+        get the full alignment; names in another script are always kept.
+        """
+        width = max(len(c.norm.tokens) for c in candidates)
+        pad = len(columns)
+        index = np.full((len(candidates), width), pad, dtype=np.int64)
+        cand_weights = np.zeros((len(candidates), width))
+        for row, cand in enumerate(candidates):
+            if cand.norm.arabic != norm.arabic:
+                cand_weights[row, 0] = 1.0  # scored by skeleton later; rank it first
+                continue
+            index[row, : len(cand.norm.tokens)] = [columns[t] for t in cand.norm.tokens]
+            cand_weights[row, : len(cand.norm.tokens)] = cand.norm.weights
+        sims = np.hstack([np.asarray(matrix), np.zeros((len(norm.tokens), 1))])
+        gathered = sims[:, index]  # query token × candidate × candidate token
+        weights = np.asarray(norm.weights)
+        query_cover = weights @ gathered.max(axis=2) / weights.sum()
+        cand_cover = (cand_weights * gathered.max(axis=0)).sum(axis=1) / cand_weights.sum(axis=1)
+        foreign = np.array([c.norm.arabic != norm.arabic for c in candidates])
+        coverage = np.where(foreign, 2.0, query_cover + cand_cover)
+        keep = np.argsort(-coverage, kind="stable")[:FULLY_SCORED]
+        return [candidates[i] for i in sorted(keep)]
 
     def search(
         self, query: ScreenPartyInput, threshold: float, limit: int = 10
@@ -138,11 +177,31 @@ class SanctionsIndex:
             return []
         query_org = query.schema_ in ORG_SCHEMAS
         best: dict[int, tuple[float, str, _IndexedName]] = {}
-        for name_no in self._candidates(norm):
-            indexed = self.names[name_no]
+        candidates = [self.names[n] for n in self._candidates(norm)]
+        # Token similarities of the query against every candidate token at once.
+        columns: dict[str, int] = {}
+        col_phonetics: list[str] = []
+        for cand in candidates:
+            if cand.norm.arabic == norm.arabic:
+                for tok, pho in zip(cand.norm.tokens, cand.norm.phonetics, strict=True):
+                    if tok not in columns:
+                        columns[tok] = len(columns)
+                        col_phonetics.append(pho)
+        matrix = (
+            similarity_matrix(norm.tokens, norm.phonetics, list(columns), col_phonetics)
+            if columns
+            else None
+        )
+        if matrix is not None and len(candidates) > FULLY_SCORED:
+            candidates = self._best_covered(norm, candidates, matrix, columns)
+        for indexed in candidates:
             entry = self.entries[indexed.entry]
             org = query_org and entry.schema in ORG_SCHEMAS
-            name_score, method = compare(norm, indexed.norm, org)
+            sims = None
+            if matrix is not None and indexed.norm.arabic == norm.arabic:
+                cols = [columns[t] for t in indexed.norm.tokens]
+                sims = [[row[c] for c in cols] for row in matrix]
+            name_score, method = compare(norm, indexed.norm, org, sims)
             if name_score < threshold - 0.15:
                 continue  # no qualifier can lift it over the threshold
             qualified = qualify(

@@ -17,7 +17,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rapidfuzz.distance import OSA, Levenshtein
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import OSA, Levenshtein, Prefix
 
 from domain.screening.entities import BirthDate
 from domain.screening.normalize import ORG_SCHEMAS, NormName, normalize_name
@@ -41,11 +43,13 @@ tokens that are also spelled alike."""
 PREFIX_SIM = 0.8
 FIRST_LETTER_FACTOR = 0.8
 _VOWELS = frozenset("aeiouy")
+_VOWEL_ARRAY = np.array(sorted(_VOWELS))
 TRUNCATED_SIM = 0.75
 TRUNCATED_MIN_LEN = 2
 """A name's last token cut short by a field length limit ('Jose Luis Mendoza Figu')."""
 PREFIX_MIN_LEN = 5
 ARTICLE_SIM = 0.9
+_ARTICLES = frozenset({"al", "el", "ul"})
 _ARTICLE = re.compile(r"(?:al|el|ul)(\w{3,}) \1")
 SINGLE_TOKEN_FACTOR = 0.85
 """A one-token person name against a longer one ('Aisha' / 'Aisha Yusuf') is at best a
@@ -91,28 +95,95 @@ def token_similarity(a: str, pa: str, b: str, pb: str) -> float:
     return sim
 
 
-def _truncated(name: NormName, pos: int, other: str) -> bool:
-    """Is token `pos` the last of `name` and a strict prefix of `other`?"""
-    token = name.tokens[pos]
-    return (
-        pos == len(name.tokens) - 1
-        and TRUNCATED_MIN_LEN <= len(token) < len(other)
-        and other.startswith(token)
-        and not name.arabic
+def similarity_matrix(
+    a_tokens: Sequence[str],
+    a_phonetics: Sequence[str],
+    b_tokens: Sequence[str],
+    b_phonetics: Sequence[str],
+) -> list[list[float]]:
+    """`token_similarity` for every pair of tokens, in one vectorised pass.
+
+    A query meets a few hundred candidate tokens; one rapidfuzz `cdist` call and numpy
+    masks replace as many Python calls. Same rules in the same order, so the values are
+    the ones `token_similarity` gives (a test holds them equal).
+    """
+    edit = process.cdist(a_tokens, b_tokens, scorer=OSA.normalized_similarity, dtype=np.float64)
+    common = process.cdist(a_tokens, b_tokens, scorer=Prefix.similarity, dtype=np.int32)
+    a_arr, b_arr = np.array(a_tokens), np.array(b_tokens)
+    a_len, b_len = np.char.str_len(a_arr), np.char.str_len(b_arr)
+    a_first, b_first = a_arr.astype("<U1"), b_arr.astype("<U1")
+    a_vowel, b_vowel = np.isin(a_first, _VOWEL_ARRAY), np.isin(b_first, _VOWEL_ARRAY)
+    min_len = np.minimum(a_len[:, None], b_len[None, :])
+    same_first = a_first[:, None] == b_first[None, :]
+
+    sim = np.maximum(0.0, 1.0 - (1.0 - edit) * EDIT_STEEPNESS)
+    letters = np.where(same_first | (a_vowel[:, None] & b_vowel[None, :]), sim,
+                       sim * FIRST_LETTER_FACTOR)
+    prefix = (common >= min_len) & (min_len >= PREFIX_MIN_LEN)
+    letters = np.where(prefix, np.maximum(letters, PREFIX_SIM), letters)
+    phonetic = (
+        (np.array(a_phonetics)[:, None] == np.array(b_phonetics)[None, :])
+        & (min_len >= 3)
+        & (edit >= PHONETIC_MIN_EDIT_SIM)
     )
+    out = np.where(phonetic, np.maximum(sim, PHONETIC_SIM), letters)
+    # "albakur" / "bakur": few tokens start with an article, so look those up directly.
+    b_pos: dict[str, list[int]] = {}
+    for j, tb in enumerate(b_tokens):
+        b_pos.setdefault(tb, []).append(j)
+    a_pos = {ta: i for i, ta in enumerate(a_tokens)}
+    for i, ta in enumerate(a_tokens):
+        if ta[:2] in _ARTICLES and len(ta) >= 5:
+            for j in b_pos.get(ta[2:], ()):
+                out[i, j] = ARTICLE_SIM
+    for j, tb in enumerate(b_tokens):
+        if tb[:2] in _ARTICLES and len(tb) >= 5 and tb[2:] in a_pos:
+            for i, ta in enumerate(a_tokens):
+                if ta == tb[2:]:
+                    out[i, j] = ARTICLE_SIM
+    digits = np.char.isdigit(a_arr)[:, None] | np.char.isdigit(b_arr)[None, :]
+    out = np.where(digits, 0.0, out)
+    initial = (a_len[:, None] == 1) | (b_len[None, :] == 1)
+    out = np.where(initial, np.where(same_first, INITIAL_SIM, 0.0), out)
+    out = np.where(edit >= 1.0, 1.0, out)
+    result: list[list[float]] = out.tolist()
+    return result
 
 
-def _aligned(a: NormName, b: NormName, org: bool) -> float:
+def _pairwise(a: NormName, b: NormName) -> list[list[float]]:
+    return [
+        [token_similarity(ta, pa, tb, pb) for tb, pb in zip(b.tokens, b.phonetics, strict=True)]
+        for ta, pa in zip(a.tokens, a.phonetics, strict=True)
+    ]
+
+
+def _truncated(name: NormName, pos: int, other: str) -> bool:
+    """Is token `pos` a strict prefix of `other` (the caller passes a name's last token)?"""
+    token = name.tokens[pos]
+    return TRUNCATED_MIN_LEN <= len(token) < len(other) and other.startswith(token)
+
+
+def _aligned(a: NormName, b: NormName, org: bool, sims: Sequence[Sequence[float]]) -> float:
+    """Greedy best-first token alignment; `sims[i][j]` is a.tokens[i] vs b.tokens[j]."""
     if len(a.tokens) > len(b.tokens):
         a, b = b, a
-    pairs: list[tuple[float, int, int]] = []
-    for i, (ta, pa) in enumerate(zip(a.tokens, a.phonetics, strict=True)):
-        for j, (tb, pb) in enumerate(zip(b.tokens, b.phonetics, strict=True)):
-            sim = token_similarity(ta, pa, tb, pb)
-            if sim < TRUNCATED_SIM and (_truncated(a, i, tb) or _truncated(b, j, ta)):
-                sim = TRUNCATED_SIM
-            if sim >= MIN_TOKEN_SIM:
-                pairs.append((sim, i, j))
+        sims = [list(col) for col in zip(*sims, strict=True)]
+    grid = [list(row) for row in sims]
+    # A field length limit cuts a name's last token short ("... Mendoza Figu").
+    if not a.arabic:
+        last_a, last_b = len(a.tokens) - 1, len(b.tokens) - 1
+        for j, tb in enumerate(b.tokens):
+            if grid[last_a][j] < TRUNCATED_SIM and _truncated(a, last_a, tb):
+                grid[last_a][j] = TRUNCATED_SIM
+        for i, ta in enumerate(a.tokens):
+            if grid[i][last_b] < TRUNCATED_SIM and _truncated(b, last_b, ta):
+                grid[i][last_b] = TRUNCATED_SIM
+    pairs = [
+        (sim, i, j)
+        for i, row in enumerate(grid)
+        for j, sim in enumerate(row)
+        if sim >= MIN_TOKEN_SIM
+    ]
     pairs.sort(reverse=True)
     used_a: set[int] = set()
     used_b: set[int] = set()
@@ -145,8 +216,17 @@ def _aligned(a: NormName, b: NormName, org: bool) -> float:
     return matched / denom if denom else 0.0
 
 
-def compare(a: NormName, b: NormName, org: bool = False) -> tuple[float, str]:
-    """Score of two normalised names and the method that produced it."""
+def compare(
+    a: NormName,
+    b: NormName,
+    org: bool = False,
+    sims: Sequence[Sequence[float]] | None = None,
+) -> tuple[float, str]:
+    """Score of two normalised names and the method that produced it.
+
+    `sims` (token similarities of a × b, from `similarity_matrix`) lets the index score
+    many candidates against one query without recomputing them pair by pair.
+    """
     if a.arabic != b.arabic:
         score, method = compare(a.as_skeleton(), b.as_skeleton(), org)
         return score, f"arabic-skeleton {method}"
@@ -154,7 +234,7 @@ def compare(a: NormName, b: NormName, org: bool = False) -> tuple[float, str]:
         return 0.0, "empty"
     if a.tokens == b.tokens or a.sort_key == b.sort_key:
         return 1.0, "exact"
-    score = _aligned(a, b, org)
+    score = _aligned(a, b, org, sims if sims is not None else _pairwise(a, b))
     method = "token-align"
     if not org and min(len(a.tokens), len(b.tokens)) == 1 < max(len(a.tokens), len(b.tokens)):
         score *= SINGLE_TOKEN_FACTOR

@@ -74,9 +74,11 @@ class NormName:
     arabic: bool = False
     """Written in Arabic script: `tokens` are skeletons already."""
 
-    @property
-    def sort_key(self) -> tuple[str, ...]:
-        return tuple(sorted(self.tokens))
+    sort_key: tuple[str, ...] = ()
+    """The tokens sorted: two names with equal sort keys are the same name reordered."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sort_key", tuple(sorted(self.tokens)))
 
     def as_skeleton(self) -> NormName:
         """This name seen as consonant skeletons, to compare it with an Arabic-script name."""
