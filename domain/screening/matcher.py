@@ -37,10 +37,12 @@ difference between short East-Asian or Arabic name parts look like a near match.
 INITIAL_SIM = 0.7
 INITIAL_WEIGHT = 2.0
 PHONETIC_SIM = 0.8
-PHONETIC_MIN_EDIT_SIM = 0.5
+PHONETIC_MIN_EDIT_SIM = 0.55
+PHONETIC_MIN_LEN = 4
+"""Short syllables ('kong' / 'kang', 'chao' / 'chai') share codes without being one name."""
 """Metaphone is coarse ('rosa' / 'rihs', 'gula' / 'kayleigh'): equal codes count only for
 tokens that are also spelled alike."""
-PREFIX_SIM = 0.8
+PREFIX_SIM = 0.7
 FIRST_LETTER_FACTOR = 0.8
 _VOWELS = frozenset("aeiouy")
 _VOWEL_ARRAY = np.array(sorted(_VOWELS))
@@ -51,13 +53,13 @@ PREFIX_MIN_LEN = 5
 ARTICLE_SIM = 0.9
 _ARTICLES = frozenset({"al", "el", "ul"})
 _ARTICLE = re.compile(r"(?:al|el|ul)(\w{3,}) \1")
-SINGLE_TOKEN_FACTOR = 0.85
+SINGLE_TOKEN_FACTOR = 0.75
 """A one-token person name against a longer one ('Aisha' / 'Aisha Yusuf') is at best a
 partial match, however rare the shared token."""
 JOINED_MIN_SIM = 0.9
 """The joined-string comparison is for split or merged tokens ('abdel aziz' / 'abdelaziz'),
 which agree almost letter for letter; below this it only rewards shared generic words."""
-EXTRA_TOKEN_COST = {True: 0.55, False: 0.45}
+EXTRA_TOKEN_COST = {True: 0.8, False: 0.55}
 """Fraction of its weight an unpaired token of the longer name costs (org, person)."""
 CONFLICT_COST = 0.5
 SPLIT_MERGE_DISCOUNT = 0.04
@@ -83,7 +85,7 @@ def token_similarity(a: str, pa: str, b: str, pb: str) -> float:
         return ARTICLE_SIM  # "albakur" / "bakur": the Arabic article written solid
     edit = OSA.normalized_similarity(a, b)  # a transposition is one edit
     sim = max(0.0, 1.0 - (1.0 - edit) * EDIT_STEEPNESS)
-    if pa == pb and min(len(a), len(b)) >= 3 and edit >= PHONETIC_MIN_EDIT_SIM:
+    if pa == pb and min(len(a), len(b)) >= PHONETIC_MIN_LEN and edit >= PHONETIC_MIN_EDIT_SIM:
         return max(sim, PHONETIC_SIM)
     if a[0] != b[0] and not (a[0] in _VOWELS and b[0] in _VOWELS):
         # Typists rarely miss the first letter; different names often differ there
@@ -123,7 +125,7 @@ def similarity_matrix(
     letters = np.where(prefix, np.maximum(letters, PREFIX_SIM), letters)
     phonetic = (
         (np.array(a_phonetics)[:, None] == np.array(b_phonetics)[None, :])
-        & (min_len >= 3)
+        & (min_len >= PHONETIC_MIN_LEN)
         & (edit >= PHONETIC_MIN_EDIT_SIM)
     )
     out = np.where(phonetic, np.maximum(sim, PHONETIC_SIM), letters)
