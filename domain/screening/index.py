@@ -92,6 +92,26 @@ class SanctionsIndex:
                 self.names.append(_IndexedName(entry_no, alias.name, norm, alias.weak))
                 for key in blocking_keys(norm):
                     postings[key].append(name_no)
+        # Every name's tokens as ids into one vocabulary, padded (-1) to a rectangle, so a
+        # query's candidates are gathered and compared with array operations.
+        vocabulary: dict[str, int] = {}
+        self._vocab_tokens: list[str] = []
+        self._vocab_phonetics: list[str] = []
+        width = max((len(n.norm.tokens) for n in self.names), default=1)
+        self._token_ids = np.full((len(self.names), width), -1, dtype=np.int32)
+        self._token_weights = np.zeros((len(self.names), width))
+        self._arabic = np.array([n.norm.arabic for n in self.names], dtype=bool)
+        for name_no, indexed in enumerate(self.names):
+            for pos, (tok, pho) in enumerate(
+                zip(indexed.norm.tokens, indexed.norm.phonetics, strict=True)
+            ):
+                tid = vocabulary.get(tok)
+                if tid is None:
+                    tid = vocabulary[tok] = len(self._vocab_tokens)
+                    self._vocab_tokens.append(tok)
+                    self._vocab_phonetics.append(pho)
+                self._token_ids[name_no, pos] = tid
+                self._token_weights[name_no, pos] = indexed.norm.weights[pos]
         total = max(len(self.names), 1)
         self._postings: dict[str, tuple[npt.NDArray[np.int32], float]] = {}
         for key, ids in postings.items():
@@ -135,38 +155,55 @@ class SanctionsIndex:
             ids = ids[np.argpartition(support, -MAX_CANDIDATES)[-MAX_CANDIDATES:]]
         return [int(i) for i in ids]
 
-    @staticmethod
-    def _best_covered(
-        norm: NormName,
-        candidates: list[_IndexedName],
-        matrix: list[list[float]],
-        columns: dict[str, int],
-    ) -> list[_IndexedName]:
-        """The `FULLY_SCORED` candidates whose tokens best cover the query's, by weight.
+    def _shortlist(
+        self, norm: NormName, candidates: list[int]
+    ) -> list[tuple[int, list[list[float]] | None]]:
+        """The `FULLY_SCORED` candidates whose tokens best cover the query's, by weight,
+        each with its token-similarity grid against the query.
 
-        One numpy pass over the similarity matrix (each query token's best match in each
-        candidate) ranks candidates far better than shared blocking keys do, so only these
-        get the full alignment; names in another script are always kept.
+        One similarity matrix of the query against every distinct candidate token (one
+        rapidfuzz call) gives each query token's best match in each candidate; that
+        weighted coverage, both ways, ranks candidates far better than shared blocking
+        keys, and only the best get the full alignment. Names in the other script (Arabic
+        skeletons vs Latin) are compared by `compare` itself and always kept.
         """
-        width = max(len(c.norm.tokens) for c in candidates)
-        pad = len(columns)
-        index = np.full((len(candidates), width), pad, dtype=np.int64)
-        cand_weights = np.zeros((len(candidates), width))
-        for row, cand in enumerate(candidates):
-            if cand.norm.arabic != norm.arabic:
-                cand_weights[row, 0] = 1.0  # scored by skeleton later; rank it first
+        ids = np.asarray(candidates, dtype=np.int64)
+        same = self._arabic[ids] == norm.arabic
+        tokens = self._token_ids[ids]
+        valid = (tokens >= 0) & same[:, None]
+        vocab = np.unique(tokens[valid])
+        if vocab.size == 0:
+            return [(int(i), None) for i in ids[:FULLY_SCORED]]
+        matrix = np.asarray(
+            similarity_matrix(
+                norm.tokens,
+                norm.phonetics,
+                [self._vocab_tokens[i] for i in vocab],
+                [self._vocab_phonetics[i] for i in vocab],
+            )
+        )
+        padded = np.hstack([matrix, np.zeros((len(norm.tokens), 1))])
+        columns = np.where(valid, np.searchsorted(vocab, tokens), vocab.size)
+        grids = padded[:, columns]  # query token × candidate × candidate token
+        if len(ids) > FULLY_SCORED:
+            weights = np.asarray(norm.weights)
+            query_cover = weights @ grids.max(axis=2) / weights.sum()
+            cand_weights = self._token_weights[ids] * valid
+            cand_total = np.maximum(cand_weights.sum(axis=1), 1e-9)
+            cand_cover = (cand_weights * grids.max(axis=0)).sum(axis=1) / cand_total
+            coverage = np.where(same, query_cover + cand_cover, 3.0)
+            keep = np.sort(np.argsort(-coverage, kind="stable")[:FULLY_SCORED])
+        else:
+            keep = np.arange(len(ids))
+        out: list[tuple[int, list[list[float]] | None]] = []
+        for k in keep:
+            name_no = int(ids[k])
+            if not same[k]:
+                out.append((name_no, None))
                 continue
-            index[row, : len(cand.norm.tokens)] = [columns[t] for t in cand.norm.tokens]
-            cand_weights[row, : len(cand.norm.tokens)] = cand.norm.weights
-        sims = np.hstack([np.asarray(matrix), np.zeros((len(norm.tokens), 1))])
-        gathered = sims[:, index]  # query token × candidate × candidate token
-        weights = np.asarray(norm.weights)
-        query_cover = weights @ gathered.max(axis=2) / weights.sum()
-        cand_cover = (cand_weights * gathered.max(axis=0)).sum(axis=1) / cand_weights.sum(axis=1)
-        foreign = np.array([c.norm.arabic != norm.arabic for c in candidates])
-        coverage = np.where(foreign, 2.0, query_cover + cand_cover)
-        keep = np.argsort(-coverage, kind="stable")[:FULLY_SCORED]
-        return [candidates[i] for i in sorted(keep)]
+            n_tokens = len(self.names[name_no].norm.tokens)
+            out.append((name_no, grids[:, k, :n_tokens].tolist()))
+        return out
 
     def search(
         self, query: ScreenPartyInput, threshold: float, limit: int = 10
@@ -177,30 +214,13 @@ class SanctionsIndex:
             return []
         query_org = query.schema_ in ORG_SCHEMAS
         best: dict[int, tuple[float, str, _IndexedName]] = {}
-        candidates = [self.names[n] for n in self._candidates(norm)]
-        # Token similarities of the query against every candidate token at once.
-        columns: dict[str, int] = {}
-        col_phonetics: list[str] = []
-        for cand in candidates:
-            if cand.norm.arabic == norm.arabic:
-                for tok, pho in zip(cand.norm.tokens, cand.norm.phonetics, strict=True):
-                    if tok not in columns:
-                        columns[tok] = len(columns)
-                        col_phonetics.append(pho)
-        matrix = (
-            similarity_matrix(norm.tokens, norm.phonetics, list(columns), col_phonetics)
-            if columns
-            else None
-        )
-        if matrix is not None and len(candidates) > FULLY_SCORED:
-            candidates = self._best_covered(norm, candidates, matrix, columns)
-        for indexed in candidates:
+        candidates = self._candidates(norm)
+        if not candidates:
+            return []
+        for name_no, sims in self._shortlist(norm, candidates):
+            indexed = self.names[name_no]
             entry = self.entries[indexed.entry]
             org = query_org and entry.schema in ORG_SCHEMAS
-            sims = None
-            if matrix is not None and indexed.norm.arabic == norm.arabic:
-                cols = [columns[t] for t in indexed.norm.tokens]
-                sims = [[row[c] for c in cols] for row in matrix]
             name_score, method = compare(norm, indexed.norm, org, sims)
             if name_score < threshold - 0.15:
                 continue  # no qualifier can lift it over the threshold
