@@ -22,7 +22,13 @@ import numpy.typing as npt
 
 from domain.screening.entities import ListEntry, ListLoadError, LoadedList
 from domain.screening.loaders import list_files, load_lists
-from domain.screening.matcher import MATCHER_VERSION, compare, qualify, similarity_matrix
+from domain.screening.matcher import (
+    MATCHER_VERSION,
+    TokenFeatures,
+    compare,
+    qualify,
+    similarity_array,
+)
 from domain.screening.normalize import ORG_SCHEMAS, NormName, normalize_name
 from models.screening import (
     ListSpec,
@@ -101,6 +107,7 @@ class SanctionsIndex:
         self._token_ids = np.full((len(self.names), width), -1, dtype=np.int32)
         self._token_weights = np.zeros((len(self.names), width))
         self._arabic = np.array([n.norm.arabic for n in self.names], dtype=bool)
+        self._lengths = np.array([len(n.norm.tokens) for n in self.names], dtype=np.int64)
         for name_no, indexed in enumerate(self.names):
             for pos, (tok, pho) in enumerate(
                 zip(indexed.norm.tokens, indexed.norm.phonetics, strict=True)
@@ -112,6 +119,11 @@ class SanctionsIndex:
                     self._vocab_phonetics.append(pho)
                 self._token_ids[name_no, pos] = tid
                 self._token_weights[name_no, pos] = indexed.norm.weights[pos]
+        codes: dict[str, int] = {}
+        for code in self._vocab_phonetics:
+            codes.setdefault(code, len(codes))
+        self._phonetic_ids = codes
+        self._vocab = TokenFeatures.of(self._vocab_tokens, self._vocab_phonetics, codes)
         total = max(len(self.names), 1)
         self._postings: dict[str, tuple[npt.NDArray[np.int32], float]] = {}
         for key, ids in postings.items():
@@ -169,26 +181,21 @@ class SanctionsIndex:
         """
         ids = np.asarray(candidates, dtype=np.int64)
         same = self._arabic[ids] == norm.arabic
-        tokens = self._token_ids[ids]
+        width = int(self._lengths[ids].max())
+        tokens = self._token_ids[ids, :width]
         valid = (tokens >= 0) & same[:, None]
         vocab = np.unique(tokens[valid])
         if vocab.size == 0:
             return [(int(i), None) for i in ids[:FULLY_SCORED]]
-        matrix = np.asarray(
-            similarity_matrix(
-                norm.tokens,
-                norm.phonetics,
-                [self._vocab_tokens[i] for i in vocab],
-                [self._vocab_phonetics[i] for i in vocab],
-            )
-        )
+        query = TokenFeatures.of(norm.tokens, norm.phonetics, self._phonetic_ids)
+        matrix = similarity_array(query, self._vocab.take(vocab))
         padded = np.hstack([matrix, np.zeros((len(norm.tokens), 1))])
         columns = np.where(valid, np.searchsorted(vocab, tokens), vocab.size)
         grids = padded[:, columns]  # query token × candidate × candidate token
         if len(ids) > FULLY_SCORED:
             weights = np.asarray(norm.weights)
             query_cover = weights @ grids.max(axis=2) / weights.sum()
-            cand_weights = self._token_weights[ids] * valid
+            cand_weights = self._token_weights[ids, :width] * valid
             cand_total = np.maximum(cand_weights.sum(axis=1), 1e-9)
             cand_cover = (cand_weights * grids.max(axis=0)).sum(axis=1) / cand_total
             coverage = np.where(same, query_cover + cand_cover, 3.0)

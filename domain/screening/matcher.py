@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, Levenshtein, Prefix
 
@@ -45,7 +46,6 @@ tokens that are also spelled alike."""
 PREFIX_SIM = 0.7
 FIRST_LETTER_FACTOR = 0.8
 _VOWELS = frozenset("aeiouy")
-_VOWEL_ARRAY = np.array(sorted(_VOWELS))
 TRUNCATED_SIM = 0.75
 TRUNCATED_MIN_LEN = 2
 """A name's last token cut short by a field length limit ('Jose Luis Mendoza Figu')."""
@@ -97,59 +97,109 @@ def token_similarity(a: str, pa: str, b: str, pb: str) -> float:
     return sim
 
 
+@dataclass(frozen=True, slots=True)
+class TokenFeatures:
+    """What `similarity_array` needs of a list of tokens, as arrays.
+
+    The index computes these once for its whole vocabulary and gathers a query's
+    candidate tokens by id, so a query pays for no string handling beyond one rapidfuzz
+    call."""
+
+    tokens: list[str]
+    length: npt.NDArray[np.int64]
+    first: npt.NDArray[np.int64]
+    vowel: npt.NDArray[np.bool_]
+    digit: npt.NDArray[np.bool_]
+    phonetic: npt.NDArray[np.int64]
+    """Ids in a phonetic-code vocabulary shared by both sides (-1: not in it)."""
+    articled: npt.NDArray[np.bool_]
+
+    @classmethod
+    def of(
+        cls, tokens: Sequence[str], phonetics: Sequence[str], phonetic_ids: dict[str, int]
+    ) -> TokenFeatures:
+        return cls(
+            tokens=list(tokens),
+            length=np.array([len(t) for t in tokens], dtype=np.int64),
+            first=np.array([ord(t[0]) for t in tokens], dtype=np.int64),
+            vowel=np.array([t[0] in _VOWELS for t in tokens], dtype=bool),
+            digit=np.array([t.isdigit() for t in tokens], dtype=bool),
+            phonetic=np.array([phonetic_ids.get(p, -1) for p in phonetics], dtype=np.int64),
+            articled=np.array([t[:2] in _ARTICLES and len(t) >= 5 for t in tokens], dtype=bool),
+        )
+
+    def take(self, ids: npt.NDArray[np.int64]) -> TokenFeatures:
+        return TokenFeatures(
+            [self.tokens[i] for i in ids],
+            self.length[ids],
+            self.first[ids],
+            self.vowel[ids],
+            self.digit[ids],
+            self.phonetic[ids],
+            self.articled[ids],
+        )
+
+
 def similarity_matrix(
     a_tokens: Sequence[str],
     a_phonetics: Sequence[str],
     b_tokens: Sequence[str],
     b_phonetics: Sequence[str],
 ) -> list[list[float]]:
-    """`token_similarity` for every pair of tokens, in one vectorised pass.
+    """`token_similarity` for every pair of tokens, in one vectorised pass."""
+    codes: dict[str, int] = {}
+    for code in [*a_phonetics, *b_phonetics]:
+        codes.setdefault(code, len(codes))
+    a = TokenFeatures.of(a_tokens, a_phonetics, codes)
+    b = TokenFeatures.of(b_tokens, b_phonetics, codes)
+    result: list[list[float]] = similarity_array(a, b).tolist()
+    return result
+
+
+def similarity_array(a: TokenFeatures, b: TokenFeatures) -> npt.NDArray[np.float64]:
+    """`token_similarity` of a.tokens × b.tokens as an array.
 
     A query meets a few hundred candidate tokens; one rapidfuzz `cdist` call and numpy
     masks replace as many Python calls. Same rules in the same order, so the values are
     the ones `token_similarity` gives (a test holds them equal).
     """
-    edit = process.cdist(a_tokens, b_tokens, scorer=OSA.normalized_similarity, dtype=np.float64)
-    common = process.cdist(a_tokens, b_tokens, scorer=Prefix.similarity, dtype=np.int32)
-    a_arr, b_arr = np.array(a_tokens), np.array(b_tokens)
-    a_len, b_len = np.char.str_len(a_arr), np.char.str_len(b_arr)
-    a_first, b_first = a_arr.astype("<U1"), b_arr.astype("<U1")
-    a_vowel, b_vowel = np.isin(a_first, _VOWEL_ARRAY), np.isin(b_first, _VOWEL_ARRAY)
-    min_len = np.minimum(a_len[:, None], b_len[None, :])
-    same_first = a_first[:, None] == b_first[None, :]
+    edit = process.cdist(a.tokens, b.tokens, scorer=OSA.normalized_similarity, dtype=np.float64)
+    common = process.cdist(a.tokens, b.tokens, scorer=Prefix.similarity, dtype=np.int32)
+    min_len = np.minimum(a.length[:, None], b.length[None, :])
+    same_first = a.first[:, None] == b.first[None, :]
 
     sim = np.maximum(0.0, 1.0 - (1.0 - edit) * EDIT_STEEPNESS)
-    letters = np.where(same_first | (a_vowel[:, None] & b_vowel[None, :]), sim,
-                       sim * FIRST_LETTER_FACTOR)
+    letters = np.where(
+        same_first | (a.vowel[:, None] & b.vowel[None, :]), sim, sim * FIRST_LETTER_FACTOR
+    )
     prefix = (common >= min_len) & (min_len >= PREFIX_MIN_LEN)
     letters = np.where(prefix, np.maximum(letters, PREFIX_SIM), letters)
     phonetic = (
-        (np.array(a_phonetics)[:, None] == np.array(b_phonetics)[None, :])
+        (a.phonetic[:, None] == b.phonetic[None, :])
+        & (a.phonetic[:, None] >= 0)
         & (min_len >= PHONETIC_MIN_LEN)
         & (edit >= PHONETIC_MIN_EDIT_SIM)
     )
     out = np.where(phonetic, np.maximum(sim, PHONETIC_SIM), letters)
     # "albakur" / "bakur": few tokens start with an article, so look those up directly.
-    b_pos: dict[str, list[int]] = {}
-    for j, tb in enumerate(b_tokens):
-        b_pos.setdefault(tb, []).append(j)
-    a_pos = {ta: i for i, ta in enumerate(a_tokens)}
-    for i, ta in enumerate(a_tokens):
-        if ta[:2] in _ARTICLES and len(ta) >= 5:
-            for j in b_pos.get(ta[2:], ()):
+    for i in np.flatnonzero(a.articled):
+        bare = a.tokens[i][2:]
+        for j, tb in enumerate(b.tokens):
+            if tb == bare:
                 out[i, j] = ARTICLE_SIM
-    for j, tb in enumerate(b_tokens):
-        if tb[:2] in _ARTICLES and len(tb) >= 5 and tb[2:] in a_pos:
-            for i, ta in enumerate(a_tokens):
-                if ta == tb[2:]:
-                    out[i, j] = ARTICLE_SIM
-    digits = np.char.isdigit(a_arr)[:, None] | np.char.isdigit(b_arr)[None, :]
+    if a.articled.size and b.articled.any():
+        a_pos = {ta: i for i, ta in enumerate(a.tokens)}
+        for j in np.flatnonzero(b.articled):
+            i_match = a_pos.get(b.tokens[j][2:])
+            if i_match is not None:
+                for i, ta in enumerate(a.tokens):
+                    if ta == b.tokens[j][2:]:
+                        out[i, j] = ARTICLE_SIM
+    digits = a.digit[:, None] | b.digit[None, :]
     out = np.where(digits, 0.0, out)
-    initial = (a_len[:, None] == 1) | (b_len[None, :] == 1)
+    initial = (a.length[:, None] == 1) | (b.length[None, :] == 1)
     out = np.where(initial, np.where(same_first, INITIAL_SIM, 0.0), out)
-    out = np.where(edit >= 1.0, 1.0, out)
-    result: list[list[float]] = out.tolist()
-    return result
+    return np.where(edit >= 1.0, 1.0, out)
 
 
 def _pairwise(a: NormName, b: NormName) -> list[list[float]]:
