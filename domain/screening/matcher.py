@@ -44,6 +44,8 @@ PHONETIC_MIN_LEN = 4
 """Metaphone is coarse ('rosa' / 'rihs', 'gula' / 'kayleigh'): equal codes count only for
 tokens that are also spelled alike."""
 PREFIX_SIM = 0.7
+ONE_WORD_MIN_EDIT_SIM = 0.75
+"""Two one-word names need this edit similarity (or a prefix) for more than their edit score."""
 FIRST_LETTER_FACTOR = 0.8
 _VOWELS = frozenset("aeiouy")
 TRUNCATED_SIM = 0.75
@@ -288,6 +290,16 @@ def compare(
         return 1.0, "exact"
     score = _aligned(a, b, org, sims if sims is not None else _pairwise(a, b))
     method = "token-align"
+    if len(a.tokens) == len(b.tokens) == 1 and not a.arabic:
+        # No second token corroborates a one-word name: sounding alike ('renard' /
+        # 'rynrado') is not enough, only spelling counts.
+        ta, tb = a.tokens[0], b.tokens[0]
+        edit = OSA.normalized_similarity(ta, tb)
+        cap = max(0.0, 1.0 - (1.0 - edit) * EDIT_STEEPNESS)
+        if edit >= ONE_WORD_MIN_EDIT_SIM or ta.startswith(tb) or tb.startswith(ta):
+            cap = max(cap, PHONETIC_SIM)
+        score = min(score, cap)
+        method = "one-word names"
     if not org and min(len(a.tokens), len(b.tokens)) == 1 < max(len(a.tokens), len(b.tokens)):
         score *= SINGLE_TOKEN_FACTOR
         method = "token-align, one-token name"
