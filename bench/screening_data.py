@@ -1,4 +1,8 @@
+# ruff: noqa: RUF001 - the homoglyph table spells look-alike letters
 """Generate the frozen, independent screening evaluation set under `bench/data/screening/`.
+
+Deterministic: seeded, and no output depends on set or hash order (two runs under any
+PYTHONHASHSEED write identical files).
 
 Independent of the matcher on purpose: this module never imports `domain.screening` (no
 normaliser, no tokeniser, no loader). It reads the vendored OFAC SDN and UN files with the
@@ -442,8 +446,13 @@ def same_party(a: Entity, b: Entity) -> bool:
     return bool(na & nb)
 
 
-def build_pairs(rng: random.Random, ents: list[Entity], trans: list[tuple[Entity, str]],
-                customers: list[tuple[str, str]], companies: list[str]) -> list[list[str]]:
+def build_pairs(
+    rng: random.Random,
+    ents: list[Entity],
+    trans: list[tuple[Entity, str]],
+    customers: list[tuple[str, str]],
+    companies: list[str],
+) -> list[list[str]]:
     rows: list[list[str]] = []
     seen: set[frozenset[str]] = set()
 
@@ -492,30 +501,33 @@ def build_pairs(rng: random.Random, ents: list[Entity], trans: list[tuple[Entity
             add(natural(a.name, schema), natural(b.name, schema), schema, 0, family)
             made += len(rows) - before
 
-    negatives(grouped(lambda e: " ".join(fold(e.name.split(",")[0]))), 250,
-              "neg_same_surname", "Person")
-    negatives(grouped(lambda e: " ".join(fold(e.name.split(",")[1]))), 150,
-              "neg_same_given", "Person")
+    negatives(
+        grouped(lambda e: " ".join(fold(e.name.split(",")[0]))), 250, "neg_same_surname", "Person"
+    )
+    negatives(
+        grouped(lambda e: " ".join(fold(e.name.split(",")[1]))), 150, "neg_same_given", "Person"
+    )
     for culture, tokens in COMMON_TOKENS.items():
         by_token: dict[str, list[Entity]] = defaultdict(list)
         for e in persons:
-            for t in set(fold(e.name)) & tokens:
+            for t in sorted(set(fold(e.name)) & tokens):
                 by_token[t].append(e)
-        negatives([g for g in by_token.values() if len(g) > 1], 90, f"neg_common_{culture}",
-                  "Person")
+        negatives(
+            [g for g in by_token.values() if len(g) > 1], 90, f"neg_common_{culture}", "Person"
+        )
     generic = {w.lower() for w in GENERIC_COMPANY_WORDS}
     by_word: dict[str, list[Entity]] = defaultdict(list)
     for e in orgs:
-        for t in set(fold(e.name)) & generic:
+        for t in sorted(set(fold(e.name)) & generic):
             by_word[t].append(e)
     word_groups = [g for g in by_word.values() if len(g) > 1]
-    made = 0
-    while made < 250:
+    n_company_pairs = 0
+    while n_company_pairs < 250:
         a, b = rng.sample(rng.choice(word_groups), 2)
         if not same_party(a, b):
             before = len(rows)
             add(a.name, b.name, "Organization", 0, "neg_company_words")
-            made += len(rows) - before
+            n_company_pairs += len(rows) - before
 
     # non-listed customers vs their nearest listed name (WRatio, not Clearway's matcher)
     person_names = [natural(e.name, e.schema) for e in persons]
@@ -549,17 +561,19 @@ def build_queries(rng: random.Random, ents: list[Entity], split: str) -> list[li
                     continue
                 query, op = found
             made += 1
-            rows.append([f"{split}-{family}-{made}", query, e.schema, family, op, e.source,
-                         e.source_id])
+            rows.append(
+                [f"{split}-{family}-{made}", query, e.schema, family, op, e.source, e.source_id]
+            )
     return rows
 
 
-def build_customers(seed: int, listed: set[str], n_persons: int,
-                    n_companies: int) -> tuple[list[tuple[str, str]], list[str]]:
+def build_customers(
+    seed: int, listed: set[str], n_persons: int, n_companies: int
+) -> tuple[list[tuple[str, str]], list[str]]:
     """Distinct Faker persons and companies whose token set is no listed name's token set."""
     rng = random.Random(seed)
     fakers: dict[str, Faker] = {}
-    for loc in {*PERSON_LOCALES, *COMPANY_LOCALES}:
+    for loc in sorted({*PERSON_LOCALES, *COMPANY_LOCALES}):
         fakers[loc] = Faker(loc)
         fakers[loc].seed_instance(seed + sum(map(ord, loc)))
     persons: list[tuple[str, str]] = []
@@ -584,7 +598,9 @@ def build_customers(seed: int, listed: set[str], n_persons: int,
             name = str(fakers[loc].company())
         else:
             loc = PERSON_LOCALES[len(companies) // 2 % len(PERSON_LOCALES)]
-            surname = fakers[loc].last_name() if loc != "zh_CN" else fakers[loc].last_romanized_name()
+            surname = (
+                fakers[loc].last_name() if loc != "zh_CN" else fakers[loc].last_romanized_name()
+            )
             words = rng.sample(GENERIC_COMPANY_WORDS, rng.randint(1, 2))
             name = " ".join([str(surname), *words, rng.choice(LEGAL_FORMS)])
         key = " ".join(sorted(fold(name)))
@@ -602,9 +618,7 @@ def main() -> None:
     sdn = load_sdn()
     trans = load_un_translations()
     listed = {
-        " ".join(sorted(fold(n)))
-        for e in sdn
-        for n in [e.name, *e.akas, natural(e.name, e.schema)]
+        " ".join(sorted(fold(n))) for e in sdn for n in [e.name, *e.akas, natural(e.name, e.schema)]
     }
     for n, split in enumerate(SPLITS):
         rng = random.Random(SEED + n)
@@ -614,18 +628,30 @@ def main() -> None:
         pairs = build_pairs(rng, ents, tr, persons, companies)
         queries = build_queries(rng, ents, split)
         counts = [
-            write(args.out / f"pairs_{split}.csv",
-                  ["name1", "name2", "schema", "label", "family"], pairs),
-            write(args.out / f"queries_{split}.csv",
-                  ["query_id", "name", "schema", "family", "op", "source", "source_id"], queries),
-            write(args.out / f"customers_{split}.csv", ["query_id", "name", "schema", "locale"],
-                  [[f"{split}-p{i}", name, "Person", loc] for i, (name, loc) in
-                   enumerate(persons)]
-                  + [[f"{split}-c{i}", name, "Organization", "mixed"] for i, name in
-                     enumerate(companies)]),
+            write(
+                args.out / f"pairs_{split}.csv",
+                ["name1", "name2", "schema", "label", "family"],
+                pairs,
+            ),
+            write(
+                args.out / f"queries_{split}.csv",
+                ["query_id", "name", "schema", "family", "op", "source", "source_id"],
+                queries,
+            ),
+            write(
+                args.out / f"customers_{split}.csv",
+                ["query_id", "name", "schema", "locale"],
+                [[f"{split}-p{i}", name, "Person", loc] for i, (name, loc) in enumerate(persons)]
+                + [
+                    [f"{split}-c{i}", name, "Organization", "mixed"]
+                    for i, name in enumerate(companies)
+                ],
+            ),
         ]
-        print(f"{split}: {len(ents)} SDN entities, pairs {counts[0]}, queries {counts[1]}, "
-              f"customers {counts[2]}")
+        print(
+            f"{split}: {len(ents)} SDN entities, pairs {counts[0]}, queries {counts[1]}, "
+            f"customers {counts[2]}"
+        )
 
 
 if __name__ == "__main__":

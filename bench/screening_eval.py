@@ -141,7 +141,9 @@ class NaiveScan:
         return out
 
 
-def clearway_search(index: SanctionsIndex, threshold: float) -> Callable[[Query], list[tuple[str, str]]]:
+def clearway_search(
+    index: SanctionsIndex, threshold: float
+) -> Callable[[Query], list[tuple[str, str]]]:
     def run(q: Query) -> list[tuple[str, str]]:
         query = ScreenPartyInput(party_id=q.query_id, name=q.name, schema_=PartySchema(q.schema))
         return [(h.source, h.source_id) for h in index.search(query, threshold, limit=25)]
@@ -150,7 +152,9 @@ def clearway_search(index: SanctionsIndex, threshold: float) -> Callable[[Query]
 
 
 def search_table(
-    queries: Sequence[Query], customers: Sequence[Query], run: Callable[[Query], list[tuple[str, str]]]
+    queries: Sequence[Query],
+    customers: Sequence[Query],
+    run: Callable[[Query], list[tuple[str, str]]],
 ) -> tuple[dict[str, float], list[Query], list[float]]:
     found: dict[str, list[int]] = defaultdict(list)
     misses: list[Query] = []
@@ -184,8 +188,12 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--split", choices=["tune", "test", "both"], default="both")
     parser.add_argument("--show-errors", default="", help="family prefix, or 'all'")
-    parser.add_argument("--naive-sample", type=int, default=600,
-                        help="queries for the naive scan's search table (it is slow)")
+    parser.add_argument(
+        "--naive-sample",
+        type=int,
+        default=600,
+        help="queries for the naive scan's search table (it is slow)",
+    )
     parser.add_argument("--no-naive", action="store_true")
     args = parser.parse_args()
     settings = get_settings()
@@ -194,11 +202,14 @@ def main() -> None:
 
     started = time.perf_counter()
     index = SanctionsIndex(load_lists(settings.sanctions_lists))
-    print(f"index: {len(index.entries)} entries, {len(index.names)} names, "
-          f"built in {time.perf_counter() - started:.2f}s; threshold {threshold:.2f}")
+    print(
+        f"index: {len(index.entries)} entries, {len(index.names)} names, "
+        f"built in {time.perf_counter() - started:.2f}s; threshold {threshold:.2f}"
+    )
     tune_pairs = load_pairs("tune")
-    naive_cut = best_cut([p.label for p in tune_pairs],
-                         [naive_score(p.name1, p.name2) for p in tune_pairs])
+    naive_cut = best_cut(
+        [p.label for p in tune_pairs], [naive_score(p.name1, p.name2) for p in tune_pairs]
+    )
     print(f"naive WRatio cut-off (best F1 on tune pairs): {naive_cut:.2f}")
     naive = NaiveScan(index)
 
@@ -211,12 +222,17 @@ def main() -> None:
         m = metrics(labels, ours, threshold)
         b = metrics(labels, base, naive_cut)
         print(f"  clearway @ {threshold:.2f}:   " + "  ".join(f"{k} {v:.3f}" for k, v in m.items()))
-        print(f"  naive WRatio @ {naive_cut:.2f}: " + "  ".join(f"{k} {v:.3f}" for k, v in b.items()))
+        print(
+            f"  naive WRatio @ {naive_cut:.2f}: " + "  ".join(f"{k} {v:.3f}" for k, v in b.items())
+        )
         print(f"  clearway best-F1 cut on this split: {best_cut(labels, ours):.2f}")
         fams: dict[str, list[int]] = defaultdict(list)
         for i, p in enumerate(pairs):
             fams[p.family].append(i)
-        print(f"  {'family':<24} {'n':>5}  {'clearway>=t':>11}  {'naive>=t':>9}   (share scored as match)")
+        print(
+            f"  {'family':<24} {'n':>5}  {'clearway>=t':>11}  {'naive>=t':>9}"
+            "   (share scored as match)"
+        )
         for fam in sorted(fams):
             idx = fams[fam]
             share = sum(ours[i] >= threshold for i in idx) / len(idx)
@@ -242,22 +258,34 @@ def main() -> None:
         order = [*FAMILIES, "alerts_person", "alerts_company"]
         print("  clearway  " + fmt({k: table[k] for k in order}))
         q = statistics.quantiles(timings, n=100)
-        print(f"  clearway latency per query: p50 {q[49] * 1000:.3f} ms, p95 {q[94] * 1000:.3f} ms, "
-              f"mean {statistics.mean(timings) * 1000:.3f} ms")
+        print(
+            f"  clearway latency per query: p50 {q[49] * 1000:.3f} ms, p95 {q[94] * 1000:.3f} ms, "
+            f"mean {statistics.mean(timings) * 1000:.3f} ms"
+        )
         if not args.no_naive:
             step = max(1, len(queries) // args.naive_sample)
             sample = list(queries[::step])
             csample = list(customers[:: max(1, len(customers) // (args.naive_sample // 2))])
-            ntable, _, ntimes = search_table(sample, csample, lambda q: naive.search(q.name, naive_cut))
-            print(f"  naive     " + fmt({k: ntable[k] for k in order})
-                  + f"   ({len(sample)} + {len(csample)} sampled)")
+            ntable, _, ntimes = search_table(
+                sample, csample, lambda q: naive.search(q.name, naive_cut)
+            )
+            print(
+                "  naive     "
+                + fmt({k: ntable[k] for k in order})
+                + f"   ({len(sample)} + {len(csample)} sampled)"
+            )
             nq = statistics.median(ntimes) * 1000
-            print(f"  naive latency per query: p50 {nq:.3f} ms  -> clearway is "
-                  f"{nq / (q[49] * 1000):.1f}x faster at p50")
+            print(
+                f"  naive latency per query: p50 {nq:.3f} ms  -> clearway is "
+                f"{nq / (q[49] * 1000):.1f}x faster at p50"
+            )
         if args.show_errors:
             for miss in misses:
                 if args.show_errors == "all" or miss.family.startswith(args.show_errors):
-                    print(f"    MISS {miss.family:<11} {miss.op:<22} {miss.source_id:>6} {miss.name!r}")
+                    print(
+                        f"    MISS {miss.family:<11} {miss.op:<22} {miss.source_id:>6} "
+                        f"{miss.name!r}"
+                    )
         goals = {"F1": m["F1"], "AUC": m["AUC"], **{f: table[f] for f in FAMILIES}}
         met = [f"{k} {'ok' if v >= GOALS[k] else 'MISSED'}" for k, v in goals.items()]
         met.append(f"alerts_person {'ok' if table['alerts_person'] <= 0.01 else 'MISSED'}")

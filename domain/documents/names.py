@@ -15,8 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
-from rapidfuzz.distance import Levenshtein
 from anyascii import anyascii
+from rapidfuzz.distance import Levenshtein
 
 # ICAO 9303 part 3 recommended transliterations where anyascii's single choice is not the
 # only one issuers use. The first option is the ICAO-preferred one.

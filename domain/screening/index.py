@@ -191,7 +191,7 @@ class SanctionsIndex:
         matrix = similarity_array(query, self._vocab.take(vocab))
         padded = np.hstack([matrix, np.zeros((len(norm.tokens), 1))])
         columns = np.where(valid, np.searchsorted(vocab, tokens), vocab.size)
-        grids = padded[:, columns]  # query token × candidate × candidate token
+        grids = padded[:, columns]  # query token x candidate x candidate token
         if len(ids) > FULLY_SCORED:
             weights = np.asarray(norm.weights)
             query_cover = weights @ grids.max(axis=2) / weights.sum()

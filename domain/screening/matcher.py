@@ -159,7 +159,7 @@ def similarity_matrix(
 
 
 def similarity_array(a: TokenFeatures, b: TokenFeatures) -> npt.NDArray[np.float64]:
-    """`token_similarity` of a.tokens × b.tokens as an array.
+    """`token_similarity` of a.tokens x b.tokens as an array.
 
     A query meets a few hundred candidate tokens; one rapidfuzz `cdist` call and numpy
     masks replace as many Python calls. Same rules in the same order, so the values are
@@ -184,19 +184,17 @@ def similarity_array(a: TokenFeatures, b: TokenFeatures) -> npt.NDArray[np.float
     )
     out = np.where(phonetic, np.maximum(sim, PHONETIC_SIM), letters)
     # "albakur" / "bakur": few tokens start with an article, so look those up directly.
-    for i in np.flatnonzero(a.articled):
-        bare = a.tokens[i][2:]
-        for j, tb in enumerate(b.tokens):
+    for row in np.flatnonzero(a.articled):
+        bare = a.tokens[row][2:]
+        for col, tb in enumerate(b.tokens):
             if tb == bare:
-                out[i, j] = ARTICLE_SIM
+                out[row, col] = ARTICLE_SIM
     if a.articled.size and b.articled.any():
-        a_pos = {ta: i for i, ta in enumerate(a.tokens)}
-        for j in np.flatnonzero(b.articled):
-            i_match = a_pos.get(b.tokens[j][2:])
-            if i_match is not None:
-                for i, ta in enumerate(a.tokens):
-                    if ta == b.tokens[j][2:]:
-                        out[i, j] = ARTICLE_SIM
+        for articled_col in np.flatnonzero(b.articled):
+            bare = b.tokens[articled_col][2:]
+            for row_no, ta in enumerate(a.tokens):
+                if ta == bare:
+                    out[row_no, articled_col] = ARTICLE_SIM
     digits = a.digit[:, None] | b.digit[None, :]
     out = np.where(digits, 0.0, out)
     initial = (a.length[:, None] == 1) | (b.length[None, :] == 1)
@@ -278,7 +276,7 @@ def compare(
 ) -> tuple[float, str]:
     """Score of two normalised names and the method that produced it.
 
-    `sims` (token similarities of a × b, from `similarity_matrix`) lets the index score
+    `sims` (token similarities of a x b, from `similarity_matrix`) lets the index score
     many candidates against one query without recomputing them pair by pair.
     """
     if a.arabic != b.arabic:

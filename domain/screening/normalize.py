@@ -1,3 +1,4 @@
+# ruff: noqa: RUF002, RUF003 - the homoglyph table spells look-alike letters
 """Names → comparison tokens.
 
 Screening compares names written by different clerks in different scripts, so everything
@@ -86,8 +87,9 @@ class NormName:
             return self
         kept = [(sk, w) for sk, w in zip(self.skeletons, self.weights, strict=True) if sk]
         skels = tuple(sk for sk, _ in kept)
-        return NormName(skels, skels, tuple(len(sk) + 2.0 for sk in skels), "".join(skels),
-                        skels, True)
+        return NormName(
+            skels, skels, tuple(len(sk) + 2.0 for sk in skels), "".join(skels), skels, True
+        )
 
 
 _FORMAT_CHARS = re.compile("[\u00ad\u034f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
@@ -227,8 +229,17 @@ _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 _ARABIC_PARTICLES = frozenset({"بن", "ابن", "بنت", "ابو", "أبو", "ال", "و", "بو"})
 _LATIN_DIGRAPHS = (
-    ("sch", "s"), ("kh", "k"), ("gh", "k"), ("sh", "s"), ("ch", "s"), ("th", "t"),
-    ("dh", "d"), ("ph", "f"), ("dj", "j"), ("zh", "j"), ("x", "ks"),
+    ("sch", "s"),
+    ("kh", "k"),
+    ("gh", "k"),
+    ("sh", "s"),
+    ("ch", "s"),
+    ("th", "t"),
+    ("dh", "d"),
+    ("ph", "f"),
+    ("dj", "j"),
+    ("zh", "j"),
+    ("x", "ks"),
 )
 _LATIN_CLASSES = str.maketrans("qcgvpaeiouyw", "kkkfb" + "\0" * 7)
 _DOUBLE = re.compile(r"(.)\1+")

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF003 - homoglyphs are what these tests are about
 """Script handling, rarity weights and the vectorised similarity path of the matcher."""
 
 from __future__ import annotations
@@ -141,9 +142,7 @@ def test_similarity_matrix_equals_pairwise_similarity() -> None:
     )
     a = rng.sample(vocabulary, 12)
     b = vocabulary
-    matrix = similarity_matrix(
-        a, [phonetic_key(t) for t in a], b, [phonetic_key(t) for t in b]
-    )
+    matrix = similarity_matrix(a, [phonetic_key(t) for t in a], b, [phonetic_key(t) for t in b])
     for i, ta in enumerate(a):
         for j, tb in enumerate(b):
             expected = token_similarity(ta, phonetic_key(ta), tb, phonetic_key(tb))
