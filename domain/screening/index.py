@@ -60,7 +60,12 @@ def token_keys(token: str, phonetic: str) -> list[str]:
 
 def key_groups(name: NormName) -> list[list[str]]:
     """Blocking keys grouped by the evidence they stand for (one group per token)."""
-    groups = [token_keys(t, p) for t, p in zip(name.tokens, name.phonetics, strict=True)]
+    if name.arabic:
+        # Arabic-script names are consonant skeletons: they meet Latin names only on the
+        # skeleton keys every Latin name is also filed under (`blocking_keys`).
+        groups = [["t:" + t, "s:" + t] for t in name.tokens if len(t) >= 2]
+    else:
+        groups = [token_keys(t, p) for t, p in zip(name.tokens, name.phonetics, strict=True)]
     # The whole name, order-free: an exact match is always a candidate, however common
     # its words ("U.I. International" among hundreds of "International"s).
     groups.append(["n:" + " ".join(name.sort_key)])
@@ -70,7 +75,12 @@ def key_groups(name: NormName) -> list[list[str]]:
 
 
 def blocking_keys(name: NormName) -> set[str]:
-    return {key for group in key_groups(name) for key in group}
+    """Every key a listed name is filed under: its query keys plus, for a Latin name, the
+    skeleton keys an Arabic-script query looks for."""
+    keys = {key for group in key_groups(name) for key in group}
+    if not name.arabic:
+        keys.update("s:" + sk for sk in name.skeletons if len(sk) >= 2)
+    return keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +92,9 @@ class _IndexedName:
 
 
 class SanctionsIndex:
+    fully_scored = FULLY_SCORED
+    """Candidates given the full alignment per query (a delta index scores all of them)."""
+
     def __init__(self, lists: Sequence[LoadedList]) -> None:
         self.lists: list[ListVersion] = [loaded.version for loaded in lists]
         self.entries: list[ListEntry] = [e for loaded in lists for e in loaded.entries]
@@ -130,7 +143,7 @@ class SanctionsIndex:
             if len(ids) > MAX_POSTING_SHARE * total:
                 continue
             idf = math.log(total / len(ids))
-            weight = idf * (0.6 if key[0] in "pfbj" else 3.0 if key[0] == "n" else 1.0)
+            weight = idf * (0.6 if key[0] in "pfbjs" else 3.0 if key[0] == "n" else 1.0)
             self._postings[key] = (np.asarray(ids, dtype=np.int32), weight)
         log.info(
             "built screening index entries=%d names=%d keys=%d",
@@ -180,26 +193,29 @@ class SanctionsIndex:
         skeletons vs Latin) are compared by `compare` itself and always kept.
         """
         ids = np.asarray(candidates, dtype=np.int64)
+        if norm.arabic:
+            # Rare, and compared by skeleton in `compare`: every candidate gets scored.
+            return [(int(i), None) for i in ids]
         same = self._arabic[ids] == norm.arabic
         width = int(self._lengths[ids].max())
         tokens = self._token_ids[ids, :width]
         valid = (tokens >= 0) & same[:, None]
         vocab = np.unique(tokens[valid])
         if vocab.size == 0:
-            return [(int(i), None) for i in ids[:FULLY_SCORED]]
+            return [(int(i), None) for i in ids[: self.fully_scored]]
         query = TokenFeatures.of(norm.tokens, norm.phonetics, self._phonetic_ids)
         matrix = similarity_array(query, self._vocab.take(vocab))
         padded = np.hstack([matrix, np.zeros((len(norm.tokens), 1))])
         columns = np.where(valid, np.searchsorted(vocab, tokens), vocab.size)
         grids = padded[:, columns]  # query token x candidate x candidate token
-        if len(ids) > FULLY_SCORED:
+        if len(ids) > self.fully_scored:
             weights = np.asarray(norm.weights)
             query_cover = weights @ grids.max(axis=2) / weights.sum()
             cand_weights = self._token_weights[ids, :width] * valid
             cand_total = np.maximum(cand_weights.sum(axis=1), 1e-9)
             cand_cover = (cand_weights * grids.max(axis=0)).sum(axis=1) / cand_total
             coverage = np.where(same, query_cover + cand_cover, 3.0)
-            keep = np.sort(np.argsort(-coverage, kind="stable")[:FULLY_SCORED])
+            keep = np.sort(np.argsort(-coverage, kind="stable")[: self.fully_scored])
         else:
             keep = np.arange(len(ids))
         out: list[tuple[int, list[list[float]] | None]] = []
