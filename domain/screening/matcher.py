@@ -39,7 +39,7 @@ INITIAL_SIM = 0.7
 INITIAL_WEIGHT = 2.0
 PHONETIC_SIM = 0.8
 PHONETIC_MIN_EDIT_SIM = 0.55
-PHONETIC_MIN_LEN = 4
+PHONETIC_MIN_LEN = 5
 """Short syllables ('kong' / 'kang', 'chao' / 'chai') share codes without being one name."""
 """Metaphone is coarse ('rosa' / 'rihs', 'gula' / 'kayleigh'): equal codes count only for
 tokens that are also spelled alike."""
