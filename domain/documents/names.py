@@ -15,10 +15,10 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from anyascii import anyascii
 from rapidfuzz.distance import Levenshtein
-from unidecode import unidecode
 
-# ICAO 9303 part 3 recommended transliterations where unidecode's single choice is not the
+# ICAO 9303 part 3 recommended transliterations where anyascii's single choice is not the
 # only one issuers use. The first option is the ICAO-preferred one.
 _ICAO_OPTIONS: dict[str, tuple[str, ...]] = {
     "Ä": ("AE", "A"),
@@ -62,7 +62,7 @@ def _char_options(char: str) -> tuple[str, ...]:
     base = "".join(c for c in decomposed if not unicodedata.combining(c))
     if base.isascii():
         return (base,)
-    return (unidecode(base).upper(),)
+    return (anyascii(base).upper(),)
 
 
 def mrz_variants(name: str) -> list[tuple[str, ...]]:

@@ -101,6 +101,8 @@ class DeltaIndex(SanctionsIndex):
     def __init__(self, lists: Sequence[LoadedList]) -> None:
         super().__init__(lists)
         self._exhaustive = len(self.names) <= EXHAUSTIVE_MAX_NAMES
+        if self._exhaustive:
+            self.fully_scored = len(self.names)
         self._by_key: dict[str, list[int]] = defaultdict(list)
         if self._exhaustive:
             for name_no, indexed in enumerate(self.names):

@@ -22,7 +22,13 @@ import numpy.typing as npt
 
 from domain.screening.entities import ListEntry, ListLoadError, LoadedList
 from domain.screening.loaders import list_files, load_lists
-from domain.screening.matcher import MATCHER_VERSION, compare, qualify
+from domain.screening.matcher import (
+    MATCHER_VERSION,
+    TokenFeatures,
+    compare,
+    qualify,
+    similarity_array,
+)
 from domain.screening.normalize import ORG_SCHEMAS, NormName, normalize_name
 from models.screening import (
     ListSpec,
@@ -34,8 +40,10 @@ from models.screening import (
 
 log = logging.getLogger(__name__)
 
-MAX_CANDIDATES = 48
+MAX_CANDIDATES = 64
 """Names fully scored per query; blocking ranks candidates so the true one is near the top."""
+FULLY_SCORED = 16
+"""Of those, names given the full token alignment, ranked by weighted query coverage."""
 MAX_POSTING_SHARE = 0.2
 """Keys filed under more than this share of all names are too common to block on."""
 
@@ -52,14 +60,27 @@ def token_keys(token: str, phonetic: str) -> list[str]:
 
 def key_groups(name: NormName) -> list[list[str]]:
     """Blocking keys grouped by the evidence they stand for (one group per token)."""
-    groups = [token_keys(t, p) for t, p in zip(name.tokens, name.phonetics, strict=True)]
+    if name.arabic:
+        # Arabic-script names are consonant skeletons: they meet Latin names only on the
+        # skeleton keys every Latin name is also filed under (`blocking_keys`).
+        groups = [["t:" + t, "s:" + t] for t in name.tokens if len(t) >= 2]
+    else:
+        groups = [token_keys(t, p) for t, p in zip(name.tokens, name.phonetics, strict=True)]
+    # The whole name, order-free: an exact match is always a candidate, however common
+    # its words ("U.I. International" among hundreds of "International"s).
+    groups.append(["n:" + " ".join(name.sort_key)])
     if len(name.tokens) > 1 and len(name.joined) >= 5:
         groups.append(["j:" + name.joined[:5]])
     return [g for g in groups if g]
 
 
 def blocking_keys(name: NormName) -> set[str]:
-    return {key for group in key_groups(name) for key in group}
+    """Every key a listed name is filed under: its query keys plus, for a Latin name, the
+    skeleton keys an Arabic-script query looks for."""
+    keys = {key for group in key_groups(name) for key in group}
+    if not name.arabic:
+        keys.update("s:" + sk for sk in name.skeletons if len(sk) >= 2)
+    return keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +92,9 @@ class _IndexedName:
 
 
 class SanctionsIndex:
+    fully_scored = FULLY_SCORED
+    """Candidates given the full alignment per query (a delta index scores all of them)."""
+
     def __init__(self, lists: Sequence[LoadedList]) -> None:
         self.lists: list[ListVersion] = [loaded.version for loaded in lists]
         self.entries: list[ListEntry] = [e for loaded in lists for e in loaded.entries]
@@ -87,13 +111,39 @@ class SanctionsIndex:
                 self.names.append(_IndexedName(entry_no, alias.name, norm, alias.weak))
                 for key in blocking_keys(norm):
                     postings[key].append(name_no)
+        # Every name's tokens as ids into one vocabulary, padded (-1) to a rectangle, so a
+        # query's candidates are gathered and compared with array operations.
+        vocabulary: dict[str, int] = {}
+        self._vocab_tokens: list[str] = []
+        self._vocab_phonetics: list[str] = []
+        width = max((len(n.norm.tokens) for n in self.names), default=1)
+        self._token_ids = np.full((len(self.names), width), -1, dtype=np.int32)
+        self._token_weights = np.zeros((len(self.names), width))
+        self._arabic = np.array([n.norm.arabic for n in self.names], dtype=bool)
+        self._lengths = np.array([len(n.norm.tokens) for n in self.names], dtype=np.int64)
+        for name_no, indexed in enumerate(self.names):
+            for pos, (tok, pho) in enumerate(
+                zip(indexed.norm.tokens, indexed.norm.phonetics, strict=True)
+            ):
+                tid = vocabulary.get(tok)
+                if tid is None:
+                    tid = vocabulary[tok] = len(self._vocab_tokens)
+                    self._vocab_tokens.append(tok)
+                    self._vocab_phonetics.append(pho)
+                self._token_ids[name_no, pos] = tid
+                self._token_weights[name_no, pos] = indexed.norm.weights[pos]
+        codes: dict[str, int] = {}
+        for code in self._vocab_phonetics:
+            codes.setdefault(code, len(codes))
+        self._phonetic_ids = codes
+        self._vocab = TokenFeatures.of(self._vocab_tokens, self._vocab_phonetics, codes)
         total = max(len(self.names), 1)
         self._postings: dict[str, tuple[npt.NDArray[np.int32], float]] = {}
         for key, ids in postings.items():
             if len(ids) > MAX_POSTING_SHARE * total:
                 continue
             idf = math.log(total / len(ids))
-            weight = idf * (0.6 if key[0] in "pfbj" else 1.0)
+            weight = idf * (0.6 if key[0] in "pfbjs" else 3.0 if key[0] == "n" else 1.0)
             self._postings[key] = (np.asarray(ids, dtype=np.int32), weight)
         log.info(
             "built screening index entries=%d names=%d keys=%d",
@@ -103,7 +153,8 @@ class SanctionsIndex:
         )
 
     def _candidates(self, norm: NormName) -> list[int]:
-        support = np.zeros(len(self.names), dtype=np.float64)
+        all_ids: list[npt.NDArray[np.int32]] = []
+        all_support: list[npt.NDArray[np.float64]] = []
         for group in key_groups(norm):
             arrays: list[npt.NDArray[np.int32]] = []
             weights: list[npt.NDArray[np.float64]] = []
@@ -117,14 +168,65 @@ class SanctionsIndex:
             # A token's several keys are one piece of evidence: cap at its strongest key so
             # a common token matching on four keys cannot outrank two rare tokens.
             cap = max(float(w[0]) for w in weights)
-            ids = np.concatenate(arrays)
-            per_token = np.bincount(ids, np.concatenate(weights), minlength=len(self.names))
-            support += np.minimum(per_token, cap)
-        nonzero = np.flatnonzero(support)
-        if len(nonzero) > MAX_CANDIDATES:
-            top = np.argpartition(support[nonzero], -MAX_CANDIDATES)[-MAX_CANDIDATES:]
-            nonzero = nonzero[top]
-        return [int(i) for i in nonzero]
+            ids, inverse = np.unique(np.concatenate(arrays), return_inverse=True)
+            per_token = np.bincount(inverse, np.concatenate(weights))
+            all_ids.append(ids)
+            all_support.append(np.minimum(per_token, cap))
+        if not all_ids:
+            return []
+        ids, inverse = np.unique(np.concatenate(all_ids), return_inverse=True)
+        support = np.bincount(inverse, np.concatenate(all_support))
+        if len(ids) > MAX_CANDIDATES:
+            ids = ids[np.argpartition(support, -MAX_CANDIDATES)[-MAX_CANDIDATES:]]
+        return [int(i) for i in ids]
+
+    def _shortlist(
+        self, norm: NormName, candidates: list[int]
+    ) -> list[tuple[int, list[list[float]] | None]]:
+        """The `FULLY_SCORED` candidates whose tokens best cover the query's, by weight,
+        each with its token-similarity grid against the query.
+
+        One similarity matrix of the query against every distinct candidate token (one
+        rapidfuzz call) gives each query token's best match in each candidate; that
+        weighted coverage, both ways, ranks candidates far better than shared blocking
+        keys, and only the best get the full alignment. Names in the other script (Arabic
+        skeletons vs Latin) are compared by `compare` itself and always kept.
+        """
+        ids = np.asarray(candidates, dtype=np.int64)
+        if norm.arabic:
+            # Rare, and compared by skeleton in `compare`: every candidate gets scored.
+            return [(int(i), None) for i in ids]
+        same = self._arabic[ids] == norm.arabic
+        width = int(self._lengths[ids].max())
+        tokens = self._token_ids[ids, :width]
+        valid = (tokens >= 0) & same[:, None]
+        vocab = np.unique(tokens[valid])
+        if vocab.size == 0:
+            return [(int(i), None) for i in ids[: self.fully_scored]]
+        query = TokenFeatures.of(norm.tokens, norm.phonetics, self._phonetic_ids)
+        matrix = similarity_array(query, self._vocab.take(vocab))
+        padded = np.hstack([matrix, np.zeros((len(norm.tokens), 1))])
+        columns = np.where(valid, np.searchsorted(vocab, tokens), vocab.size)
+        grids = padded[:, columns]  # query token x candidate x candidate token
+        if len(ids) > self.fully_scored:
+            weights = np.asarray(norm.weights)
+            query_cover = weights @ grids.max(axis=2) / weights.sum()
+            cand_weights = self._token_weights[ids, :width] * valid
+            cand_total = np.maximum(cand_weights.sum(axis=1), 1e-9)
+            cand_cover = (cand_weights * grids.max(axis=0)).sum(axis=1) / cand_total
+            coverage = np.where(same, query_cover + cand_cover, 3.0)
+            keep = np.sort(np.argsort(-coverage, kind="stable")[: self.fully_scored])
+        else:
+            keep = np.arange(len(ids))
+        out: list[tuple[int, list[list[float]] | None]] = []
+        for k in keep:
+            name_no = int(ids[k])
+            if not same[k]:
+                out.append((name_no, None))
+                continue
+            n_tokens = len(self.names[name_no].norm.tokens)
+            out.append((name_no, grids[:, k, :n_tokens].tolist()))
+        return out
 
     def search(
         self, query: ScreenPartyInput, threshold: float, limit: int = 10
@@ -135,11 +237,14 @@ class SanctionsIndex:
             return []
         query_org = query.schema_ in ORG_SCHEMAS
         best: dict[int, tuple[float, str, _IndexedName]] = {}
-        for name_no in self._candidates(norm):
+        candidates = self._candidates(norm)
+        if not candidates:
+            return []
+        for name_no, sims in self._shortlist(norm, candidates):
             indexed = self.names[name_no]
             entry = self.entries[indexed.entry]
             org = query_org and entry.schema in ORG_SCHEMAS
-            name_score, method = compare(norm, indexed.norm, org)
+            name_score, method = compare(norm, indexed.norm, org, sims)
             if name_score < threshold - 0.15:
                 continue  # no qualifier can lift it over the threshold
             qualified = qualify(

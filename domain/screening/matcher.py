@@ -13,10 +13,14 @@ birth year off by more than a year almost rules the pair out, and a person is no
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rapidfuzz.distance import Levenshtein
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import process
+from rapidfuzz.distance import OSA, Levenshtein, Prefix
 
 from domain.screening.entities import BirthDate
 from domain.screening.normalize import ORG_SCHEMAS, NormName, normalize_name
@@ -24,11 +28,40 @@ from models.screening import PartySchema
 
 MATCHER_VERSION = "clearway-names-1.0"
 
-MIN_TOKEN_SIM = 0.62
-"""Token pairs less similar than this are not aligned at all (they are different words)."""
-INITIAL_SIM = 0.85
-PHONETIC_SIM = 0.88
-EXTRA_TOKEN_COST = {True: 0.55, False: 0.3}
+MIN_TOKEN_SIM = 0.3
+"""Token pairs less similar than this (after `EDIT_STEEPNESS`) are not aligned at all."""
+EDIT_STEEPNESS = 1.8
+"""Each edit costs this many times its share of the token: 'kang' / 'yang' (one edit in
+four letters, Levenshtein 0.75) are two different names (0.55), while 'nasrallah' /
+'nasralah' (0.89) is a typo (0.8). Plain Levenshtein similarity made every one-letter
+difference between short East-Asian or Arabic name parts look like a near match."""
+INITIAL_SIM = 0.7
+INITIAL_WEIGHT = 2.0
+PHONETIC_SIM = 0.8
+PHONETIC_MIN_EDIT_SIM = 0.55
+PHONETIC_MIN_LEN = 5
+"""Short syllables ('kong' / 'kang', 'chao' / 'chai') share codes without being one name."""
+"""Metaphone is coarse ('rosa' / 'rihs', 'gula' / 'kayleigh'): equal codes count only for
+tokens that are also spelled alike."""
+PREFIX_SIM = 0.7
+ONE_WORD_MIN_EDIT_SIM = 0.75
+"""Two one-word names need this edit similarity (or a prefix) for more than their edit score."""
+FIRST_LETTER_FACTOR = 0.8
+_VOWELS = frozenset("aeiouy")
+TRUNCATED_SIM = 0.75
+TRUNCATED_MIN_LEN = 2
+"""A name's last token cut short by a field length limit ('Jose Luis Mendoza Figu')."""
+PREFIX_MIN_LEN = 5
+ARTICLE_SIM = 0.9
+_ARTICLES = frozenset({"al", "el", "ul"})
+_ARTICLE = re.compile(r"(?:al|el|ul)(\w{3,}) \1")
+SINGLE_TOKEN_FACTOR = 0.75
+"""A one-token person name against a longer one ('Aisha' / 'Aisha Yusuf') is at best a
+partial match, however rare the shared token."""
+JOINED_MIN_SIM = 0.9
+"""The joined-string comparison is for split or merged tokens ('abdel aziz' / 'abdelaziz'),
+which agree almost letter for letter; below this it only rewards shared generic words."""
+EXTRA_TOKEN_COST = {True: 0.8, False: 0.55}
 """Fraction of its weight an unpaired token of the longer name costs (org, person)."""
 CONFLICT_COST = 0.5
 SPLIT_MERGE_DISCOUNT = 0.04
@@ -43,30 +76,166 @@ SCHEMA_MISMATCH_PENALTY = 0.2
 
 
 def token_similarity(a: str, pa: str, b: str, pb: str) -> float:
+    """Similarity of two tokens in [0, 1], steeper than edit similarity (see constants)."""
     if a == b:
         return 1.0
     if len(a) == 1 or len(b) == 1:
         return INITIAL_SIM if a[0] == b[0] else 0.0
     if a.isdigit() or b.isdigit():
         return 0.0
-    sim = Levenshtein.normalized_similarity(a, b)
-    if pa == pb and min(len(a), len(b)) >= 3:
-        sim = max(sim, PHONETIC_SIM)
-    elif min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)):
+    if _ARTICLE.fullmatch(a + " " + b) or _ARTICLE.fullmatch(b + " " + a):
+        return ARTICLE_SIM  # "albakur" / "bakur": the Arabic article written solid
+    edit = OSA.normalized_similarity(a, b)  # a transposition is one edit
+    sim = max(0.0, 1.0 - (1.0 - edit) * EDIT_STEEPNESS)
+    if pa == pb and min(len(a), len(b)) >= PHONETIC_MIN_LEN and edit >= PHONETIC_MIN_EDIT_SIM:
+        return max(sim, PHONETIC_SIM)
+    if a[0] != b[0] and not (a[0] in _VOWELS and b[0] in _VOWELS):
+        # Typists rarely miss the first letter; different names often differ there
+        # ('kang' / 'yang', 'jing' / 'bing').
+        sim *= FIRST_LETTER_FACTOR
+    if min(len(a), len(b)) >= PREFIX_MIN_LEN and (a.startswith(b) or b.startswith(a)):
         # Truncated token ("moham" / "mohammed") in lists with field length limits.
-        sim = max(sim, 0.8)
+        sim = max(sim, PREFIX_SIM)
     return sim
 
 
-def _aligned(a: NormName, b: NormName, org: bool) -> float:
+@dataclass(frozen=True, slots=True)
+class TokenFeatures:
+    """What `similarity_array` needs of a list of tokens, as arrays.
+
+    The index computes these once for its whole vocabulary and gathers a query's
+    candidate tokens by id, so a query pays for no string handling beyond one rapidfuzz
+    call."""
+
+    tokens: list[str]
+    length: npt.NDArray[np.int64]
+    first: npt.NDArray[np.int64]
+    vowel: npt.NDArray[np.bool_]
+    digit: npt.NDArray[np.bool_]
+    phonetic: npt.NDArray[np.int64]
+    """Ids in a phonetic-code vocabulary shared by both sides (-1: not in it)."""
+    articled: npt.NDArray[np.bool_]
+
+    @classmethod
+    def of(
+        cls, tokens: Sequence[str], phonetics: Sequence[str], phonetic_ids: dict[str, int]
+    ) -> TokenFeatures:
+        return cls(
+            tokens=list(tokens),
+            length=np.array([len(t) for t in tokens], dtype=np.int64),
+            first=np.array([ord(t[0]) for t in tokens], dtype=np.int64),
+            vowel=np.array([t[0] in _VOWELS for t in tokens], dtype=bool),
+            digit=np.array([t.isdigit() for t in tokens], dtype=bool),
+            phonetic=np.array([phonetic_ids.get(p, -1) for p in phonetics], dtype=np.int64),
+            articled=np.array([t[:2] in _ARTICLES and len(t) >= 5 for t in tokens], dtype=bool),
+        )
+
+    def take(self, ids: npt.NDArray[np.int64]) -> TokenFeatures:
+        return TokenFeatures(
+            [self.tokens[i] for i in ids],
+            self.length[ids],
+            self.first[ids],
+            self.vowel[ids],
+            self.digit[ids],
+            self.phonetic[ids],
+            self.articled[ids],
+        )
+
+
+def similarity_matrix(
+    a_tokens: Sequence[str],
+    a_phonetics: Sequence[str],
+    b_tokens: Sequence[str],
+    b_phonetics: Sequence[str],
+) -> list[list[float]]:
+    """`token_similarity` for every pair of tokens, in one vectorised pass."""
+    codes: dict[str, int] = {}
+    for code in [*a_phonetics, *b_phonetics]:
+        codes.setdefault(code, len(codes))
+    a = TokenFeatures.of(a_tokens, a_phonetics, codes)
+    b = TokenFeatures.of(b_tokens, b_phonetics, codes)
+    result: list[list[float]] = similarity_array(a, b).tolist()
+    return result
+
+
+def similarity_array(a: TokenFeatures, b: TokenFeatures) -> npt.NDArray[np.float64]:
+    """`token_similarity` of a.tokens x b.tokens as an array.
+
+    A query meets a few hundred candidate tokens; one rapidfuzz `cdist` call and numpy
+    masks replace as many Python calls. Same rules in the same order, so the values are
+    the ones `token_similarity` gives (a test holds them equal).
+    """
+    edit = process.cdist(a.tokens, b.tokens, scorer=OSA.normalized_similarity, dtype=np.float64)
+    common = process.cdist(a.tokens, b.tokens, scorer=Prefix.similarity, dtype=np.int32)
+    min_len = np.minimum(a.length[:, None], b.length[None, :])
+    same_first = a.first[:, None] == b.first[None, :]
+
+    sim = np.maximum(0.0, 1.0 - (1.0 - edit) * EDIT_STEEPNESS)
+    letters = np.where(
+        same_first | (a.vowel[:, None] & b.vowel[None, :]), sim, sim * FIRST_LETTER_FACTOR
+    )
+    prefix = (common >= min_len) & (min_len >= PREFIX_MIN_LEN)
+    letters = np.where(prefix, np.maximum(letters, PREFIX_SIM), letters)
+    phonetic = (
+        (a.phonetic[:, None] == b.phonetic[None, :])
+        & (a.phonetic[:, None] >= 0)
+        & (min_len >= PHONETIC_MIN_LEN)
+        & (edit >= PHONETIC_MIN_EDIT_SIM)
+    )
+    out = np.where(phonetic, np.maximum(sim, PHONETIC_SIM), letters)
+    # "albakur" / "bakur": few tokens start with an article, so look those up directly.
+    for row in np.flatnonzero(a.articled):
+        bare = a.tokens[row][2:]
+        for col, tb in enumerate(b.tokens):
+            if tb == bare:
+                out[row, col] = ARTICLE_SIM
+    if a.articled.size and b.articled.any():
+        for articled_col in np.flatnonzero(b.articled):
+            bare = b.tokens[articled_col][2:]
+            for row_no, ta in enumerate(a.tokens):
+                if ta == bare:
+                    out[row_no, articled_col] = ARTICLE_SIM
+    digits = a.digit[:, None] | b.digit[None, :]
+    out = np.where(digits, 0.0, out)
+    initial = (a.length[:, None] == 1) | (b.length[None, :] == 1)
+    out = np.where(initial, np.where(same_first, INITIAL_SIM, 0.0), out)
+    return np.where(edit >= 1.0, 1.0, out)
+
+
+def _pairwise(a: NormName, b: NormName) -> list[list[float]]:
+    return [
+        [token_similarity(ta, pa, tb, pb) for tb, pb in zip(b.tokens, b.phonetics, strict=True)]
+        for ta, pa in zip(a.tokens, a.phonetics, strict=True)
+    ]
+
+
+def _truncated(name: NormName, pos: int, other: str) -> bool:
+    """Is token `pos` a strict prefix of `other` (the caller passes a name's last token)?"""
+    token = name.tokens[pos]
+    return TRUNCATED_MIN_LEN <= len(token) < len(other) and other.startswith(token)
+
+
+def _aligned(a: NormName, b: NormName, org: bool, sims: Sequence[Sequence[float]]) -> float:
+    """Greedy best-first token alignment; `sims[i][j]` is a.tokens[i] vs b.tokens[j]."""
     if len(a.tokens) > len(b.tokens):
         a, b = b, a
-    pairs: list[tuple[float, int, int]] = []
-    for i, (ta, pa) in enumerate(zip(a.tokens, a.phonetics, strict=True)):
-        for j, (tb, pb) in enumerate(zip(b.tokens, b.phonetics, strict=True)):
-            sim = token_similarity(ta, pa, tb, pb)
-            if sim >= MIN_TOKEN_SIM:
-                pairs.append((sim, i, j))
+        sims = [list(col) for col in zip(*sims, strict=True)]
+    grid = [list(row) for row in sims]
+    # A field length limit cuts a name's last token short ("... Mendoza Figu").
+    if not a.arabic:
+        last_a, last_b = len(a.tokens) - 1, len(b.tokens) - 1
+        for j, tb in enumerate(b.tokens):
+            if grid[last_a][j] < TRUNCATED_SIM and _truncated(a, last_a, tb):
+                grid[last_a][j] = TRUNCATED_SIM
+        for i, ta in enumerate(a.tokens):
+            if grid[i][last_b] < TRUNCATED_SIM and _truncated(b, last_b, ta):
+                grid[i][last_b] = TRUNCATED_SIM
+    pairs = [
+        (sim, i, j)
+        for i, row in enumerate(grid)
+        for j, sim in enumerate(row)
+        if sim >= MIN_TOKEN_SIM
+    ]
     pairs.sort(reverse=True)
     used_a: set[int] = set()
     used_b: set[int] = set()
@@ -79,7 +248,7 @@ def _aligned(a: NormName, b: NormName, org: bool) -> float:
         used_b.add(j)
         w = a.weights[i] + b.weights[j]
         if len(a.tokens[i]) == 1 or len(b.tokens[j]) == 1:
-            w = 6.0  # an initial confirms little, whatever it abbreviates
+            w = INITIAL_WEIGHT  # an initial confirms little, whatever it abbreviates
         matched += sim * w
         matched_weight += w
     missing_a = sum(w for i, w in enumerate(a.weights) if i not in used_a)
@@ -99,19 +268,44 @@ def _aligned(a: NormName, b: NormName, org: bool) -> float:
     return matched / denom if denom else 0.0
 
 
-def compare(a: NormName, b: NormName, org: bool = False) -> tuple[float, str]:
-    """Score of two normalised names and the method that produced it."""
+def compare(
+    a: NormName,
+    b: NormName,
+    org: bool = False,
+    sims: Sequence[Sequence[float]] | None = None,
+) -> tuple[float, str]:
+    """Score of two normalised names and the method that produced it.
+
+    `sims` (token similarities of a x b, from `similarity_matrix`) lets the index score
+    many candidates against one query without recomputing them pair by pair.
+    """
+    if a.arabic != b.arabic:
+        score, method = compare(a.as_skeleton(), b.as_skeleton(), org)
+        return score, f"arabic-skeleton {method}"
     if not a.tokens or not b.tokens:
         return 0.0, "empty"
     if a.tokens == b.tokens or a.sort_key == b.sort_key:
         return 1.0, "exact"
-    score = _aligned(a, b, org)
+    score = _aligned(a, b, org, sims if sims is not None else _pairwise(a, b))
     method = "token-align"
+    if len(a.tokens) == len(b.tokens) == 1 and not a.arabic:
+        # No second token corroborates a one-word name: sounding alike ('renard' /
+        # 'rynrado') is not enough, only spelling counts.
+        ta, tb = a.tokens[0], b.tokens[0]
+        edit = OSA.normalized_similarity(ta, tb)
+        cap = max(0.0, 1.0 - (1.0 - edit) * EDIT_STEEPNESS)
+        if edit >= ONE_WORD_MIN_EDIT_SIM or ta.startswith(tb) or tb.startswith(ta):
+            cap = max(cap, PHONETIC_SIM)
+        score = min(score, cap)
+        method = "one-word names"
+    if not org and min(len(a.tokens), len(b.tokens)) == 1 < max(len(a.tokens), len(b.tokens)):
+        score *= SINGLE_TOKEN_FACTOR
+        method = "token-align, one-token name"
     if len(a.tokens) != len(b.tokens):
         # Split or merged tokens ("abdel aziz" / "abdelaziz") defeat token alignment.
-        joined = Levenshtein.normalized_similarity(a.joined, b.joined) - SPLIT_MERGE_DISCOUNT
-        if joined > score:
-            score, method = joined, "joined"
+        joined = Levenshtein.normalized_similarity(a.joined, b.joined)
+        if joined >= JOINED_MIN_SIM and joined - SPLIT_MERGE_DISCOUNT > score:
+            score, method = joined - SPLIT_MERGE_DISCOUNT, "joined"
     return max(0.0, min(score, 1.0)), method
 
 

@@ -117,3 +117,21 @@ def test_ftm_list_with_pep(tmp_path: Path) -> None:
     ftm = holder.reload([spec])
     assert _ids(ftm, "Vladimir Putin") == [("opensanctions", "Q7747")]
     assert _ids(ftm, "Владимир Путин") == [("opensanctions", "Q7747")]
+
+
+@pytest.mark.parametrize(
+    ("name", "source_id"),
+    [("صدام حسين التكريتي", "7843"), ("أسامة بن لادن", "6365"), ("أيمن الظواهري", "2676")],
+)
+def test_arabic_script_query_finds_the_latin_listing(
+    index: SanctionsIndex, name: str, source_id: str
+) -> None:
+    hits = index.search(ScreenPartyInput(party_id="t", name=name), THRESHOLD)
+    assert ("ofac_sdn", source_id) in [(h.source, h.source_id) for h in hits]
+    assert "arabic-skeleton" in hits[0].explanation
+
+
+def test_exact_name_is_found_among_many_sharing_its_words(index: SanctionsIndex) -> None:
+    # "U.I. International": every token is common, only the whole name is distinctive.
+    hits = _ids(index, "U.I. INTERNATIONAL", schema_=PartySchema.ORGANIZATION)
+    assert ("ofac_sdn", "8412") in hits
