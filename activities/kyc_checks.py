@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from activities.heartbeat import heartbeating
 from clearway.contract import Activity, InvalidDocument
+from clearway.heartbeat import heartbeating
 from domain.documents.store import ImageNotFoundError, load_image
 from domain.documents.verify import verify_documents as run_document_checks
 from domain.risk import RiskModel

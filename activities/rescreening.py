@@ -12,8 +12,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
-from activities.heartbeat import heartbeating
 from clearway.contract import Activity
+from clearway.heartbeat import heartbeating
 from domain.customers.store import CustomerStore
 from domain.rescreening import Rescreener
 from domain.risk import RiskModel

@@ -19,13 +19,19 @@ from models.common import BusinessKey, CurrencyCode, FrozenModel, StrictInput
 TRANSFER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 TransferId = Annotated[str, Field(pattern=TRANSFER_ID_PATTERN, examples=["tr-2026-000001"])]
 AccountId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+POSITIVE_AMOUNT_PATTERN = (
+    r"^(?:[1-9][0-9]{0,15}(?:\.[0-9]{1,4})?"
+    r"|0\.(?:[1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$"
+)
+"""Greater than zero, at most 16 integer digits and 4 decimals (the schema states what it can;
+the currency's own exponent is checked against the currency)."""
 AmountString = Annotated[
     StrictStr,
     Field(
-        pattern=r"^[0-9]{1,16}(\.[0-9]{1,4})?$",
+        pattern=POSITIVE_AMOUNT_PATTERN,
         examples=["125.50"],
-        description="Decimal string with at most the currency's ISO 4217 decimals; "
-        "JSON numbers are refused.",
+        description="Positive decimal string with at most the currency's ISO 4217 "
+        "decimals; JSON numbers are refused.",
     ),
 ]
 TransferCode = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,32}$", examples=["deposit"])]

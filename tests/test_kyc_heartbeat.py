@@ -11,13 +11,13 @@ from typing import Any
 
 from temporalio.testing import ActivityEnvironment
 
-from activities.heartbeat import heartbeating
 from activities.kyc_checks import (
     DocumentActivities,
     KycChecksActivities,
     RiskActivities,
     ScreeningActivities,
 )
+from clearway.heartbeat import heartbeating
 from clearway.settings import Settings
 from domain.risk import load_risk_model
 from models.documents import (
