@@ -333,11 +333,13 @@ def decide(cells: list[list[Cell]], fmt: MrzFormat) -> Reading:
         corrected.append("composite")
     uncertain: list[str] = []
     for name, spots in _unprotected(fmt):
-        verdict = _judge_unprotected(name, spots, options, chosen, top)
-        if verdict == "corrected":
-            corrected.append(name)
-        elif verdict == "uncertain":
-            uncertain.append(name)
+        parts = _name_parts(spots, chosen) if name == "names" else [(name, spots)]
+        for part, part_spots in parts:
+            verdict = _judge_unprotected(part, part_spots, options, chosen, top)
+            if verdict == "corrected":
+                corrected.append(part)
+            elif verdict == "uncertain":
+                uncertain.append(part)
     lines = [
         "".join(chosen[(r, i)] for i in range(len(cells[r]))) for r in range(len(cells))
     ]
@@ -383,12 +385,23 @@ def _judge_unprotected(
         if chosen[spots[0]] not in "PVIAC":
             return "uncertain"
         return _weak(spots, options)
-    names = "".join(chosen[s] for s in spots)
-    cut = names.find(FILLER * 3)
-    live = spots if cut < 0 else spots[:cut]
-    if any(chosen[s] != top[s] for s in live):
-        return "uncertain" if _weak(live, options) == "uncertain" else "corrected"
-    return _weak(live, options)
+    if any(chosen[s] != top[s] for s in spots):
+        return "uncertain" if _weak(spots, options) == "uncertain" else "corrected"
+    return _weak(spots, options)
+
+
+def _name_parts(
+    spots: tuple[tuple[int, int], ...], chosen: dict[tuple[int, int], str]
+) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
+    """Split the name field into surname and given names at the first '<<'; the filler
+    run after the last name is not judged (three fillers never occur inside names)."""
+    text = "".join(chosen[s] for s in spots)
+    end = text.find(FILLER * 3)
+    end = len(text) if end < 0 else end
+    split = text.find(FILLER * 2)
+    if split < 0 or split >= end:
+        return [("surname", spots[:end])]
+    return [("surname", spots[:split]), ("given_names", spots[split + 2 : end])]
 
 
 def _weak(
