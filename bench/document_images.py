@@ -44,14 +44,61 @@ SANS_BOLD = ("DejaVuSans-Bold.ttf", "DejaVuSansCondensed-Bold.ttf", "DejaVuSerif
 
 # Surnames chosen to stress look-alikes no check digit protects (O/Q/D/0, I/1/L, S/5, B/8).
 SURNAMES = [
-    "ERIKSSON", "MUELLER", "OBRIEN", "GARCIA LOPEZ", "NGUYEN", "KOWALSKI", "DUBOIS", "ROSSI",
-    "SMITH", "JOHANSEN", "VAN DER BERG", "OKAFOR", "TANAKA", "KARLSSON", "OUELLET", "QUINN",
-    "BOSCO", "SOLIS", "IBSEN", "OSBORNE", "DIOP", "BOUDOU", "QUIROGA", "LOBO", "GOMEZ",
-    "OLIVEIRA", "SZABO", "OBI", "DOSSOU", "BISHOP", "HOOD", "GUDMUNDSDOTTIR", "OZTURK",
+    "ERIKSSON",
+    "MUELLER",
+    "OBRIEN",
+    "GARCIA LOPEZ",
+    "NGUYEN",
+    "KOWALSKI",
+    "DUBOIS",
+    "ROSSI",
+    "SMITH",
+    "JOHANSEN",
+    "VAN DER BERG",
+    "OKAFOR",
+    "TANAKA",
+    "KARLSSON",
+    "OUELLET",
+    "QUINN",
+    "BOSCO",
+    "SOLIS",
+    "IBSEN",
+    "OSBORNE",
+    "DIOP",
+    "BOUDOU",
+    "QUIROGA",
+    "LOBO",
+    "GOMEZ",
+    "OLIVEIRA",
+    "SZABO",
+    "OBI",
+    "DOSSOU",
+    "BISHOP",
+    "HOOD",
+    "GUDMUNDSDOTTIR",
+    "OZTURK",
 ]
 GIVEN = [
-    "ANNA", "MARIA", "JOHN", "KARL", "SOFIA", "LUKAS", "ELIF", "MOHAMMED", "ZOE", "PIOTR",
-    "OLGA", "QUENTIN", "ODILE", "BO", "IB", "SIOBHAN", "OSCAR", "ISO", "DOLORES", "BOB",
+    "ANNA",
+    "MARIA",
+    "JOHN",
+    "KARL",
+    "SOFIA",
+    "LUKAS",
+    "ELIF",
+    "MOHAMMED",
+    "ZOE",
+    "PIOTR",
+    "OLGA",
+    "QUENTIN",
+    "ODILE",
+    "BO",
+    "IB",
+    "SIOBHAN",
+    "OSCAR",
+    "ISO",
+    "DOLORES",
+    "BOB",
 ]
 _SPECIAL_STATES = ["D", "UTO", "XXA", "GBD", "RKS"]
 _ALNUM = string.ascii_uppercase + string.digits
@@ -130,7 +177,7 @@ def _guilloche(rng: random.Random, w: int, h: int) -> np.ndarray:
         f1, f2 = rng.uniform(0.01, 0.04), rng.uniform(0.05, 0.2)
         phase = rng.uniform(0, 6.28)
         pattern += np.sin(xx * f1 + np.sin(yy * f2 + phase) * rng.uniform(1, 4))
-    lines = (np.abs(np.sin(pattern * 3.0)) < 0.08).astype(np.float32)
+    lines: np.ndarray = (np.abs(np.sin(pattern * 3.0)) < 0.08).astype(np.float32)
     return lines
 
 
@@ -171,9 +218,15 @@ def render_page(truth: str, rng: random.Random) -> Image.Image:
         ("Surname / Nom", surname.replace("<", " ")),
         ("Given names / Prenoms", given.replace("<", " ").strip()),
         ("Document No. / No. du document", number),
-        ("Date of birth / Date de naissance", f"{rng.randint(1, 28):02d} JAN/JAN 19{rng.randint(40, 99)}"),
+        (
+            "Date of birth / Date de naissance",
+            f"{rng.randint(1, 28):02d} JAN/JAN 19{rng.randint(40, 99)}",
+        ),
         ("Authority / Autorite", rng.choice(("MINISTRY OF INTERIOR", "POLICE 0815", "SPA 1B-88"))),
-        ("Date of expiry / Date d'expiration", f"{rng.randint(1, 28):02d} OCT/OCT 20{rng.randint(27, 35)}"),
+        (
+            "Date of expiry / Date d'expiration",
+            f"{rng.randint(1, 28):02d} OCT/OCT 20{rng.randint(27, 35)}",
+        ),
     ]
     x = px1 + int(w * 0.04)
     y = int(h * 0.17)
@@ -220,14 +273,14 @@ def _rotate(image: np.ndarray, degrees: float, border: tuple[int, int, int]) -> 
     nw, nh = int(h * sin + w * cos), int(h * cos + w * sin)
     matrix[0, 2] += nw / 2 - w / 2
     matrix[1, 2] += nh / 2 - h / 2
-    return cv2.warpAffine(
-        image, matrix, (nw, nh), flags=cv2.INTER_CUBIC, borderValue=border
-    )
+    return cv2.warpAffine(image, matrix, (nw, nh), flags=cv2.INTER_CUBIC, borderValue=border)
 
 
 def _scale(image: np.ndarray, factor: float) -> np.ndarray:
     h, w = image.shape[:2]
-    return cv2.resize(image, (max(int(w * factor), 1), max(int(h * factor), 1)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(
+        image, (max(int(w * factor), 1), max(int(h * factor), 1)), interpolation=cv2.INTER_AREA
+    )
 
 
 def _noise(rng: random.Random, image: np.ndarray, sigma: float) -> np.ndarray:
@@ -250,7 +303,7 @@ def _light(rng: random.Random, image: np.ndarray, low: float) -> np.ndarray:
     cx, cy = rng.uniform(0.2, 0.8) * w, rng.uniform(0.2, 0.8) * h
     radial = ((xx - cx) ** 2 + (yy - cy) ** 2) / (w * w + h * h)
     gain = 1.0 - (1.0 - low) * np.clip(0.7 * ramp + 1.2 * radial, 0, 1)
-    return np.clip(image.astype(np.float32) * gain[..., None], 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(image.astype(np.float32) * gain[..., None], 0, 255), np.uint8)
 
 
 def _shadow(rng: random.Random, image: np.ndarray) -> np.ndarray:
@@ -271,7 +324,7 @@ def _shadow(rng: random.Random, image: np.ndarray) -> np.ndarray:
     soft = cv2.GaussianBlur(mask, (0, 0), rng.uniform(15, 40)).astype(np.float32) / 255
     depth = rng.uniform(0.25, 0.45)
     gain = 1.0 - depth * soft
-    return np.clip(image.astype(np.float32) * gain[..., None], 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(image.astype(np.float32) * gain[..., None], 0, 255), np.uint8)
 
 
 def _table(rng: random.Random, w: int, h: int) -> np.ndarray:
@@ -288,7 +341,7 @@ def _table(rng: random.Random, w: int, h: int) -> np.ndarray:
         colour = np.array([rng.randint(40, 200) for _ in range(3)])
         base = colour * (0.8 + 0.2 * weave[..., None])
     base += gen.normal(0, 6, (h, w, 1))
-    return np.clip(base, 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(base, 0, 255), np.uint8)
 
 
 def _phone(rng: random.Random, page: np.ndarray) -> np.ndarray:
@@ -302,8 +355,12 @@ def _phone(rng: random.Random, page: np.ndarray) -> np.ndarray:
     src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
     jitter = [(rng.uniform(-0.07, 0.07) * dw, rng.uniform(-0.07, 0.07) * dh) for _ in range(4)]
     quad = np.array(
-        [[0 + jitter[0][0], 0 + jitter[0][1]], [dw + jitter[1][0], jitter[1][1]],
-         [dw + jitter[2][0], dh + jitter[2][1]], [jitter[3][0], dh + jitter[3][1]]],
+        [
+            [0 + jitter[0][0], 0 + jitter[0][1]],
+            [dw + jitter[1][0], jitter[1][1]],
+            [dw + jitter[2][0], dh + jitter[2][1]],
+            [jitter[3][0], dh + jitter[3][1]],
+        ],
         np.float32,
     )
     angle = rng.uniform(-10, 10) + (180 if rng.random() < 0.15 else 0)
@@ -337,7 +394,9 @@ def make_case(split: str, family: str, index: int) -> Case:
     white = (rng.randint(235, 255),) * 3
     if family == "flat":
         margin = rng.randint(20, 60)
-        page = cv2.copyMakeBorder(page, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=white)
+        page = cv2.copyMakeBorder(
+            page, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=white
+        )
         page = _rotate(page, rng.uniform(-1, 1), white)
         page = _scale(page, rng.uniform(0.8, 1.2))
         image, quality = _noise(rng, page, 2), rng.choice((None, 90, 95))

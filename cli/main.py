@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from clearway.logging import configure_logging, get_logger
 from clearway.settings import QUEUE_NAMES, Settings, get_settings
+from cli.documents import documents
 from cli.lists import lists
 from cli.screen import screen
 
@@ -205,6 +206,7 @@ def token(roles: tuple[str, ...], subject: str, ttl_minutes: int | None) -> None
 
 
 cli.add_command(screen)
+cli.add_command(documents)
 cli.add_command(lists)
 
 

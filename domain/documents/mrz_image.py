@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -69,7 +70,7 @@ class MrzCandidate:
     """The page's other text lies below the lines: try the 180-degree reading first."""
 
 
-def _box(rect: tuple[tuple[float, float], tuple[float, float], float], scale: float) -> LineBox:
+def _box(rect: tuple[Any, Any, float], scale: float) -> LineBox:
     (cx, cy), (w, h), angle = rect
     theta = math.radians(angle)
     ux, uy = math.cos(theta), math.sin(theta)
@@ -194,10 +195,10 @@ def _groups(boxes: list[LineBox]) -> list[tuple[LineBox, ...]]:
             across = dx * a.vx + dy * a.vy
             along = dx * a.ux + dy * a.uy
             spacing = abs(across) / max(a.thickness, b.thickness)
-            if 1.05 <= spacing <= 3.2 and abs(along) <= 0.12 * a.length:
+            if 1.05 <= spacing <= 7 and abs(along) <= 0.12 * a.length:
                 partners.append((across, b))
         below = sorted((p for p in partners if p[0] > 0), key=lambda p: p[0])
-        if not below:
+        if not below or below[0][0] / max(a.thickness, below[0][1].thickness) > 3.2:
             continue
         first = below[0][1]
         group = [a, first]
@@ -240,7 +241,10 @@ def find_mrz(gray: Gray) -> list[MrzCandidate]:
     """Candidate MRZ line groups, most MRZ-like first (possibly none)."""
     h, w = gray.shape
     scale = min(1.0, _DETECT_SIDE / max(h, w))
-    small = cv2.resize(gray, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
+    small = np.asarray(
+        cv2.resize(gray, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA),
+        dtype=np.uint8,
+    )
     char_h = _char_height(_ink(small, 15))
     if char_h <= 0:
         return []
@@ -315,7 +319,7 @@ def normalise(strip: Gray) -> Gray:
     if high - low < 0.04:
         return strip
     scaled = (flat - low) * (255.0 / (high - low))
-    return np.clip(scaled, 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(scaled, 0, 255), dtype=np.uint8)
 
 
 def binarise(strip: Gray) -> Gray:

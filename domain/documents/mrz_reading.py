@@ -85,7 +85,7 @@ def pool(reads: Sequence[Cell]) -> Cell:
 class _Field:
     name: str
     spots: tuple[tuple[int, int], ...]
-    check: tuple[int, int] | None
+    check: tuple[int, int]
 
 
 def _protected(fmt: MrzFormat) -> tuple[list[_Field], _Field]:
@@ -233,7 +233,6 @@ def _repairs(
     """Classic check-digit repair when the OCR offered no passing alternative: every
     position may also be its look-alike twin, at a low prior, so one-swap repairs outrank
     two-swap ones and two different one-swap repairs are rivals (ambiguous)."""
-    assert fld.check is not None
     widened = dict(options)
     for r, i in spots:
         have = {c for c, _ in options[(r, i)]}
@@ -277,7 +276,6 @@ def decide(cells: list[list[Cell]], fmt: MrzFormat) -> Reading:
     fields, composite = _protected(fmt)
     per_field: dict[str, list[tuple[float, dict[tuple[int, int], str]]]] = {}
     for fld in fields:
-        assert fld.check is not None
         spots = (*fld.spots, fld.check)
         solutions = [
             (ll, combo)
@@ -293,7 +291,6 @@ def decide(cells: list[list[Cell]], fmt: MrzFormat) -> Reading:
             continue
         chosen.update(rivals[0][1])
     # Composite: over the fields' rival readings and the positions only it protects.
-    assert composite.check is not None
     in_fields = {s for fld in fields for s in (*fld.spots, fld.check)}
     loose = [s for s in (*composite.spots, composite.check) if s not in in_fields]
     field_sets = [per_field[f.name] or [(0.0, {})] for f in fields]
@@ -327,7 +324,7 @@ def decide(cells: list[list[Cell]], fmt: MrzFormat) -> Reading:
                     ambiguous.append(name)
     for fld in fields:
         spots = (*fld.spots, fld.check)
-        if any(chosen[s] != top[s] for s in spots if s is not None):
+        if any(chosen[s] != top[s] for s in spots):
             corrected.append(fld.name)
     if any(chosen[s] != top[s] for s in loose):
         corrected.append("composite")
@@ -340,9 +337,7 @@ def decide(cells: list[list[Cell]], fmt: MrzFormat) -> Reading:
                 corrected.append(part)
             elif verdict == "uncertain":
                 uncertain.append(part)
-    lines = [
-        "".join(chosen[(r, i)] for i in range(len(cells[r]))) for r in range(len(cells))
-    ]
+    lines = ["".join(chosen[(r, i)] for i in range(len(cells[r]))) for r in range(len(cells))]
     confidence = sum(o[0][1] for o in options.values()) / max(len(options), 1)
     return Reading(
         fmt=fmt,

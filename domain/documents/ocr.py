@@ -91,7 +91,6 @@ def decode_image(data: bytes) -> Image.Image:
     return ImageOps.exif_transpose(image).convert("L")
 
 
-
 _local = threading.local()
 
 
@@ -322,9 +321,7 @@ def read_mrz(data: bytes) -> OcrResult:
     if attempt is None:
         raise OcrError("no machine-readable zone found in the image")
     reading = attempt.reading
-    corrections = sum(
-        a != b for a, b in zip(attempt.raw, reading.text, strict=True) if a != "\n"
-    )
+    corrections = sum(a != b for a, b in zip(attempt.raw, reading.text, strict=True) if a != "\n")
     return OcrResult(
         text=reading.text,
         corrections=corrections,
