@@ -267,7 +267,7 @@ def find_mrz(gray: Gray) -> list[MrzCandidate]:
         if key in seen:
             continue
         seen.add(key)
-        ratio = statistics_mean([b.length / max(b.thickness, 1.0) for b in group])
+        ratio = _mean([b.length / max(b.thickness, 1.0) for b in group])
         shape = 1.0 if 16 <= ratio <= 45 else 0.4
         score = shape * sum(b.length for b in group) * (1.15 if len(group) == 3 else 1.0)
         candidates.append(MrzCandidate(group, score, _text_sides(group, boxes, text)))
@@ -275,7 +275,7 @@ def find_mrz(gray: Gray) -> list[MrzCandidate]:
     return candidates
 
 
-def statistics_mean(values: list[float]) -> float:
+def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
