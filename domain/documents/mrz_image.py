@@ -128,7 +128,24 @@ def _line_boxes(ink: Gray, char_h: float, scale: float) -> list[LineBox]:
             continue
         boxes.append(box)
     merged = _merge_collinear(boxes, char_h)
-    return [_scaled(b, scale) for b in merged if b.length >= 8 * char_h]
+    height, width = ink.shape
+    return [
+        _scaled(b, scale)
+        for b in merged
+        if b.length >= 8 * char_h and _inside(b, width, height, char_h)
+    ]
+
+
+def _inside(box: LineBox, width: int, height: int, char_h: float) -> bool:
+    """Both ends clear of the frame edge: a printed line ends on the page, while table
+    grain or fabric stripes run out of the picture."""
+    margin = 0.3 * char_h
+    for sign in (-1, 1):
+        x = box.cx + sign * box.ux * box.length / 2
+        y = box.cy + sign * box.uy * box.length / 2
+        if not (margin <= x <= width - margin and margin <= y <= height - margin):
+            return False
+    return True
 
 
 def _scaled(box: LineBox, scale: float) -> LineBox:

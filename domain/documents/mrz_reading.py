@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from domain.documents.countries import is_known_code
 from domain.documents.layout import Kind, field_kinds
-from domain.documents.mrz import FILLER, LAYOUTS, check_digit
+from domain.documents.mrz import ALPHABET, FILLER, LAYOUTS, char_value
 from models.documents import MrzFormat
 
 _TO_DIGIT = {"O": "0", "Q": "0", "D": "0", "U": "0", "I": "1", "L": "1", "Z": "2"}
@@ -50,7 +51,13 @@ _WEAK = 0.80
 """Top probability below which an unprotected character is uncertain."""
 _STRONG_RIVAL = 0.12
 """An alternative this probable makes an unprotected character uncertain."""
-_MAX_COMBINATIONS = 20_000
+_MAX_COMBINATIONS = 4096
+"""Per field: combinations tried (the most certain positions keep only their top option
+beyond this). Bounded so a page of garbage costs milliseconds, not minutes."""
+_MAX_LOOSE = 256
+"""Combinations of the positions only the composite protects (TD1 optional data)."""
+_MAX_COMPOSITE = 5000
+"""Total composite trials over all combinations of the fields' rival readings."""
 _TWIN_PRIOR = 0.02
 """Prior of a look-alike the OCR did not offer, used only when nothing offered passes."""
 
@@ -168,8 +175,17 @@ def _options(cell: Cell, kind: Kind) -> list[tuple[str, float]]:
     return kept or ranked[:1] or [(FILLER, 0.0)]
 
 
+_VALUE = {c: char_value(c) for c in ALPHABET}
+_WEIGHTS = [(7, 3, 1)[i % 3] for i in range(64)]
+
+
+def _fast_check_digit(value: str) -> str:
+    """`mrz.check_digit` without per-character calls: decide() runs it thousands of times."""
+    return str(sum(map(operator.mul, map(_VALUE.__getitem__, value), _WEIGHTS)) % 10)
+
+
 def _check_ok(value: str, found: str) -> bool:
-    if found == check_digit(value):
+    if found == _fast_check_digit(value):
         return True
     return found == FILLER and set(value) <= {FILLER}
 
@@ -205,16 +221,17 @@ class Reading:
 def _enumerate(
     spots: Sequence[tuple[int, int]],
     options: dict[tuple[int, int], list[tuple[str, float]]],
+    limit: int = _MAX_COMBINATIONS,
 ) -> Iterable[tuple[float, dict[tuple[int, int], str]]]:
     """Combinations of the spots' options, each with its log-likelihood; bounded in count
     by keeping only the top option of the most certain spots when there are too many."""
     choices = [options[s] for s in spots]
     total = math.prod(len(c) for c in choices)
-    if total > _MAX_COMBINATIONS:
+    if total > limit:
         order = sorted(range(len(spots)), key=lambda i: -choices[i][0][1])
         trimmed = list(choices)
         for i in order:
-            if total <= _MAX_COMBINATIONS:
+            if total <= limit:
                 break
             total //= len(trimmed[i])
             trimmed[i] = trimmed[i][:1]
@@ -295,18 +312,21 @@ def decide(cells: list[list[Cell]], fmt: MrzFormat) -> Reading:
     loose = [s for s in (*composite.spots, composite.check) if s not in in_fields]
     field_sets = [per_field[f.name] or [(0.0, {})] for f in fields]
     combos: list[tuple[float, dict[tuple[int, int], str]]] = []
+    loose_combos = list(_enumerate(loose, options, _MAX_LOOSE))
+    trials = 0
     for picks in itertools.product(*field_sets):
         base = dict(chosen)
         base_ll = 0.0
         for ll, combo in picks:
             base.update(combo)
             base_ll += ll
-        for ll, combo in _enumerate(loose, options):
+        for ll, combo in loose_combos:
             trial = base | combo
             value = "".join(trial[s] for s in composite.spots)
             if _check_ok(value, trial[composite.check]):
                 combos.append((base_ll + ll, trial))
-        if len(combos) > _MAX_COMBINATIONS:
+        trials += len(loose_combos)
+        if trials > _MAX_COMPOSITE:
             break
     survivors = _rivals(combos)
     if not survivors:
