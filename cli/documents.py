@@ -73,8 +73,8 @@ def _human(record: dict[str, Any]) -> str:
 def read_command(images: tuple[Path, ...], as_json: bool) -> None:
     """Read the MRZ of each IMAGE (PNG or JPEG) as the onboarding document check does.
 
-    `valid` is true only when every check digit passes and no field is ambiguous or
-    uncertain; `corrected` lists fields the check digits corrected (shown, never hidden).
+    `valid` is true only when every check digit passes and no field is ambiguous,
+    uncertain or corrected; `corrected` lists the fields the check digits corrected.
     Exit status 0 when every image read valid, 1 otherwise.
     """
     all_valid = True

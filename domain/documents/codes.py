@@ -70,10 +70,10 @@ CATALOGUE: dict[Code, CodeSpec] = {
         "Image undecodable, OCR unavailable, or no MRZ-shaped text found.",
     ),
     Code.MRZ_OCR_CORRECTED: CodeSpec(
-        _W,
+        _R,
         "OCR reading corrected in: {fields} ({count} character(s)); confirm against the image",
         "The only reading the check digits (or the ICAO state code list) allow differs from "
-        "what the OCR read first; the result is not a clean read, so it is shown.",
+        "what the OCR read first; a guess, however well founded, so a person confirms it.",
     ),
     Code.MRZ_OCR_AMBIGUOUS: CodeSpec(
         _R,

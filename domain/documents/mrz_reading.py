@@ -20,8 +20,9 @@ decides what the MRZ says, and how sure that is:
   the field uncertain (AUT/AUS), while an unknown code with exactly one known rival is
   corrected to it (UPN->JPN when the OCR saw J as an option).
 
-`valid` is true only when every check digit passes and nothing is ambiguous or uncertain;
-a valid reading may still list corrected fields, and callers must show them.
+`valid` is true only when every check digit passes and nothing was ambiguous, uncertain or
+corrected: a correction is the reader's best guess, not what it read (the frozen benchmark
+had one correction that passed every check digit and was wrong), so it goes to a person.
 """
 
 from __future__ import annotations
@@ -209,7 +210,7 @@ class Reading:
 
     @property
     def valid(self) -> bool:
-        return not (self.failed or self.ambiguous or self.uncertain)
+        return not (self.failed or self.ambiguous or self.uncertain or self.corrected)
 
     @property
     def rank(self) -> tuple[int, float]:

@@ -67,7 +67,7 @@ class OcrResult:
     raw: str
     """The OCR's top reading, column-placed, before any decision (for diagnostics)."""
     valid: bool = False
-    """Every check digit passes and no field is ambiguous or uncertain."""
+    """Every check digit passes and no field was ambiguous, uncertain or corrected."""
     corrected: tuple[str, ...] = ()
     """Fields changed by check-digit-guided or code-list-guided correction."""
     ambiguous: tuple[str, ...] = ()

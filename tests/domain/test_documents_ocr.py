@@ -248,5 +248,5 @@ def test_ambiguous_or_uncertain_reading_refers_the_document(
     assert "document_number" in codes["MRZ_OCR_AMBIGUOUS"].message
     assert codes["MRZ_OCR_UNCERTAIN"].severity == "refer"
     assert "surname" in codes["MRZ_OCR_UNCERTAIN"].message
-    assert codes["MRZ_OCR_CORRECTED"].severity == "warning"
+    assert codes["MRZ_OCR_CORRECTED"].severity == "refer"
     assert not result.passed
