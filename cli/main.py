@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from clearway.contract import QUEUE_NAMES
 from clearway.logging import configure_logging, get_logger
 from clearway.settings import Settings, get_settings
+from cli.documents import documents
 from cli.ledger import ledger
 from cli.lists import lists
 from cli.screen import screen
@@ -321,6 +322,7 @@ def token(roles: tuple[str, ...], subject: str, ttl_minutes: int | None) -> None
 
 
 cli.add_command(screen)
+cli.add_command(documents)
 cli.add_command(lists)
 cli.add_command(ledger)
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Debian packages the platform needs beyond PyPI: tesseract reads MRZs off document images;
-# the OCR-B font (the typeface ICAO 9303 mandates for MRZs) renders realistic test/bench scans.
+# Debian packages the platform needs beyond PyPI. Document OCR itself runs in-process
+# (tesserocr's wheel bundles Tesseract, the MRZ model is vendored); the tesseract binary is
+# for the whole-page benchmark anchors (bench/document_ocr.py: generic, PassportEye), and
+# the OCR-B font (the typeface ICAO 9303 mandates for MRZs) renders test and bench scans.
 set -euo pipefail
 missing=()
 command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr tesseract-ocr-eng)

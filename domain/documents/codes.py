@@ -19,6 +19,8 @@ class Code(StrEnum):
     MRZ_SYNTAX = "MRZ_SYNTAX"
     MRZ_UNREADABLE = "MRZ_UNREADABLE"
     MRZ_OCR_CORRECTED = "MRZ_OCR_CORRECTED"
+    MRZ_OCR_AMBIGUOUS = "MRZ_OCR_AMBIGUOUS"
+    MRZ_OCR_UNCERTAIN = "MRZ_OCR_UNCERTAIN"
     MRZ_CHECK_DIGIT_DOCUMENT_NUMBER = "MRZ_CHECK_DIGIT_DOCUMENT_NUMBER"
     MRZ_CHECK_DIGIT_DATE_OF_BIRTH = "MRZ_CHECK_DIGIT_DATE_OF_BIRTH"
     MRZ_CHECK_DIGIT_EXPIRY_DATE = "MRZ_CHECK_DIGIT_EXPIRY_DATE"
@@ -68,9 +70,22 @@ CATALOGUE: dict[Code, CodeSpec] = {
         "Image undecodable, OCR unavailable, or no MRZ-shaped text found.",
     ),
     Code.MRZ_OCR_CORRECTED: CodeSpec(
-        _I,
-        "{count} OCR character(s) corrected using the MRZ field layout",
-        "Look-alike characters (O/0, I/1, B/8, S/5, K/<) were fixed by field type.",
+        _R,
+        "OCR reading corrected in: {fields} ({count} character(s)); confirm against the image",
+        "The only reading the check digits (or the ICAO state code list) allow differs from "
+        "what the OCR read first; a guess, however well founded, so a person confirms it.",
+    ),
+    Code.MRZ_OCR_AMBIGUOUS: CodeSpec(
+        _R,
+        "more than one reading of the MRZ passes the check digits in: {fields}",
+        "Look-alike characters (O/0, I/1, S/5, B/8) the check digits cannot separate; a "
+        "person must read the document.",
+    ),
+    Code.MRZ_OCR_UNCERTAIN: CodeSpec(
+        _R,
+        "OCR is not sure of fields no check digit protects: {fields}",
+        "Weakly read or rivalled characters in names, state codes, sex or document code; "
+        "trusted only after a person has looked.",
     ),
     Code.MRZ_CHECK_DIGIT_DOCUMENT_NUMBER: CodeSpec(
         _R,

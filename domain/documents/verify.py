@@ -67,8 +67,21 @@ def _read(doc: DocumentInput, as_of: dt.date, field: str) -> tuple[ParsedMrz | N
         except OcrError as exc:
             return None, [finding(Code.MRZ_UNREADABLE, field, detail=str(exc))]
         text = ocr.text
-        if ocr.corrections:
-            findings.append(finding(Code.MRZ_OCR_CORRECTED, field, count=ocr.corrections))
+        # The reader never hides doubt: corrected fields are shown, ambiguous and uncertain
+        # ones go to a person (issue 10: a wrong MRZ reported valid is the worst outcome).
+        if ocr.corrected:
+            findings.append(
+                finding(
+                    Code.MRZ_OCR_CORRECTED,
+                    field,
+                    fields=", ".join(ocr.corrected),
+                    count=ocr.corrections,
+                )
+            )
+        if ocr.ambiguous:
+            findings.append(finding(Code.MRZ_OCR_AMBIGUOUS, field, fields=", ".join(ocr.ambiguous)))
+        if ocr.uncertain:
+            findings.append(finding(Code.MRZ_OCR_UNCERTAIN, field, fields=", ".join(ocr.uncertain)))
     if not text:
         return None, [finding(Code.MRZ_UNREADABLE, field, detail="no MRZ and no image given")]
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -147,12 +148,16 @@ def test_unreadable_image_refers() -> None:
 
 
 def test_missing_ocr_is_a_machine_fault_not_an_unreadable_document(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Without tesseract the check must fail (and be retried), not refer the applicant."""
-    import shutil
+    """Without the OCR model the check must fail (and be retried), not refer the applicant.
 
-    monkeypatch.setattr(shutil, "which", lambda _name: None)
+    (The reader now runs Tesseract in-process through tesserocr with a vendored model, so
+    "missing OCR" is a missing model directory rather than a missing binary on PATH.)
+    """
+    from domain.documents import ocr
+
+    monkeypatch.setattr(ocr, "TESSDATA_DIR", tmp_path / "no-such-tessdata")
     image = base64.b64encode(render_document(TD3)).decode() if mrz_font_path() else None
     if image is None:
         pytest.skip("no font to render a scan")
@@ -170,3 +175,78 @@ def test_missing_ocr_is_a_machine_fault_not_an_unreadable_document(
                 as_of=dt.date(2026, 11, 22),
             )
         )
+
+
+def _turned(png: bytes, degrees: float) -> bytes:
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("L")
+    turned = image.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=246)
+    out = io.BytesIO()
+    turned.save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+@needs_tesseract
+@needs_font
+@pytest.mark.parametrize("degrees", [8.0, -9.5, 186.0], ids=["ccw-8", "cw-9.5", "upside-down"])
+def test_reads_tilted_and_upside_down_scans(degrees: float) -> None:
+    result = read_mrz(_turned(render_document(TD3), degrees))
+    assert result.text == TD3
+    assert result.valid and result.corrected == ()
+
+
+@needs_tesseract
+@needs_font
+def test_reads_a_phone_photo() -> None:
+    """A page a third of the frame on a textured table, in perspective, with a shadow."""
+    from bench.document_images import make_case
+
+    case = make_case("tune", "phone", 0)
+    result = read_mrz(case.image)
+    assert result.text == case.truth
+    assert result.valid
+
+
+@needs_tesseract
+@needs_font
+def test_ambiguous_or_uncertain_reading_refers_the_document(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Doubt the reader reports reaches the verdict as findings for a person."""
+    from domain.documents import ocr, verify
+
+    def doubtful(payload: str) -> ocr.OcrResult:
+        return ocr.OcrResult(
+            text=GERMAN,
+            corrections=1,
+            raw=GERMAN,
+            valid=False,
+            corrected=("document_number",),
+            ambiguous=("document_number",),
+            uncertain=("surname",),
+        )
+
+    monkeypatch.setattr(verify, "read_mrz_from_base64", doubtful)
+    result = verify_documents(
+        VerifyDocumentsInput(
+            application_id="app-ocr",
+            applicant=ApplicantFacts(
+                given_names="Karl-Heinz",
+                surname="Müller",
+                date_of_birth=dt.date(1964, 8, 12),
+                nationality="DE",
+            ),
+            documents=[DocumentInput(kind="passport", image_base64="aW1hZ2U=")],
+            as_of=dt.date(2026, 11, 22),
+        )
+    )
+    codes = {f.code: f for f in result.findings}
+    assert codes["MRZ_OCR_AMBIGUOUS"].severity == "refer"
+    assert "document_number" in codes["MRZ_OCR_AMBIGUOUS"].message
+    assert codes["MRZ_OCR_UNCERTAIN"].severity == "refer"
+    assert "surname" in codes["MRZ_OCR_UNCERTAIN"].message
+    assert codes["MRZ_OCR_CORRECTED"].severity == "refer"
+    assert not result.passed
