@@ -162,7 +162,7 @@ async def test_bad_input_is_precise_and_writes_nothing(stack: Stack) -> None:
 
     await refused({"amount": 100}, 422, "invalid_request", "amount")  # a JSON number
     await refused({"amount": "100.5"}, 422, "invalid_amount", "amount")  # JPY has no decimals
-    await refused({"amount": "0"}, 422, "invalid_amount", "amount")
+    await refused({"amount": "0"}, 422, "invalid_request", "amount")  # the schema says > 0
     await refused({"amount": "-5"}, 422, "invalid_request", "amount")
     await refused({"amount": "100", "currency": "EUR"}, 422, "currency_mismatch", "currency")
     await refused({"amount": "100", "currency": "XYZ"}, 422, "invalid_request", "currency")
