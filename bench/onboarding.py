@@ -197,7 +197,7 @@ async def api_latency(settings: Settings, n: int) -> dict[str, Any]:
         ) as http:
             for i in range(n + 10):
                 app_in = clean_application(i)
-                body = app_in.model_dump(mode="json")
+                body = app_in.model_dump(mode="json", exclude_none=True)
                 t0 = time.perf_counter()
                 resp = await http.post("/v1/onboarding", json=body)
                 t1 = time.perf_counter()

@@ -16,20 +16,9 @@ import click
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from clearway.logging import configure_logging
-from clearway.settings import Settings, get_settings
+from cli.context import command_settings
 
 EXIT_MISMATCH = 1
-
-
-def _settings(ctx: click.Context) -> Settings:
-    """Tests hand their settings in as the context object; a terminal uses the env."""
-    given = ctx.find_object(Settings)
-    if given is not None:
-        return given
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
 
 
 @click.group()
@@ -46,7 +35,7 @@ def verify_command(ctx: click.Context, as_json: bool, limit: int) -> None:
     from clearway.db import create_db_engine
     from domain.ledger import LedgerStore
 
-    settings = _settings(ctx)
+    settings = command_settings(ctx)
     engine = create_db_engine(settings)
     start = time.perf_counter()
     try:
@@ -108,7 +97,7 @@ def expire_command(ctx: click.Context, batch: int) -> None:
     from clearway.db import create_db_engine, session_factory
     from domain.ledger import LedgerStore
 
-    settings = _settings(ctx)
+    settings = command_settings(ctx)
     engine = create_db_engine(settings)
     sessions = session_factory(engine)
     total = 0

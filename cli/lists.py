@@ -23,8 +23,9 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from clearway.contract import Queue
-from clearway.logging import configure_logging, get_logger
-from clearway.settings import Settings, get_settings
+from clearway.logging import get_logger
+from clearway.settings import Settings
+from cli.context import command_settings
 from domain.lists.store import Activation, ListVersionStore
 from domain.screening import active
 from domain.screening.entities import ListLoadError, LoadedList
@@ -211,16 +212,6 @@ async def update_list(
     )
 
 
-def _settings(ctx: click.Context) -> Settings:
-    """Tests hand their settings in as the context object; a terminal uses the env."""
-    given = ctx.find_object(Settings)
-    if given is not None:
-        return given
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
-
-
 @click.group()
 def lists() -> None:
     """Sanctions-list versions: register updates, see which version is active."""
@@ -238,7 +229,7 @@ def lists() -> None:
 @click.pass_context
 def update_command(ctx: click.Context, source: str, fmt: str | None, path: Path) -> None:
     """Validate PATH, store it as the active version of SOURCE and re-screen customers."""
-    settings = _settings(ctx)
+    settings = command_settings(ctx)
     try:
         outcome = asyncio.run(
             update_list(settings, source, path, resolve_format(settings, source, fmt))
@@ -269,7 +260,7 @@ def show_command(ctx: click.Context) -> None:
     """Registered versions per source (newest first) and the configured baselines."""
     from clearway.db import create_db_engine
 
-    settings = _settings(ctx)
+    settings = command_settings(ctx)
     engine = create_db_engine(settings)
     try:
         with Session(engine) as session:
