@@ -139,14 +139,13 @@ def to_api_error(exc: BaseException) -> ApiError | None:
     return None
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ClearwayError)
-    async def _business_error(_: Request, exc: ClearwayError) -> JSONResponse:
-        """Domain stores raise the catalogue's errors; each class carries its status."""
-        return JSONResponse(
-            _envelope(exc.http_status, exc.code, exc.message, []), status_code=exc.http_status
-        )
+def field_error(exc: ClearwayError, field: str) -> ApiError:
+    """A catalogue error that a route can pin to one request field (a 422 names it)."""
+    detail = ErrorDetail(field=field, message=exc.message, type=exc.code)
+    return ApiError(exc.http_status, exc.code, exc.message, [detail])
 
+
+def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc)

@@ -19,15 +19,16 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api import deps
 from api.auth import Principal, require_roles
-from api.errors import ApiError, ErrorDetail, ErrorResponse
-from api.routers._ledger_errors import api_error, workflow_failure
+from api.errors import ApiError, ErrorDetail, ErrorResponse, field_error
 from api.routers.onboarding import SUBMITTER_MEMO, workflow_id_for
+from api.temporal_errors import workflow_failure
 from clearway.contract import (
     AccountNotFound,
     ClearwayError,
     CurrencyMismatch,
     ExistsWithDifferentFields,
     InvalidAmount,
+    Queue,
     Role,
 )
 from clearway.settings import Settings
@@ -113,10 +114,7 @@ async def get_account(
         with sessions() as s:
             return LedgerStore(s).get_account(account_id, as_of=as_of)
 
-    try:
-        return await asyncio.to_thread(read)
-    except ClearwayError as exc:
-        raise api_error(exc) from exc
+    return await asyncio.to_thread(read)
 
 
 @router.get(
@@ -142,7 +140,9 @@ async def list_transfers(
     try:
         return await asyncio.to_thread(read)
     except ClearwayError as exc:
-        raise api_error(exc, "cursor" if exc.code == "invalid_request" else None) from exc
+        if exc.code == "invalid_request":
+            raise field_error(exc, "cursor") from exc
+        raise
 
 
 @router.post(
@@ -169,18 +169,15 @@ async def post_deposit(
     try:
         amount = parse_amount(body.amount, body.currency)
     except MoneyError as exc:
-        raise api_error(InvalidAmount(str(exc)), "amount") from exc
+        raise field_error(InvalidAmount(str(exc)), "amount") from exc
 
     def account() -> AccountView:
         with sessions() as s:
             return LedgerStore(s).get_account(account_id)
 
-    try:
-        view = await asyncio.to_thread(account)
-    except ClearwayError as exc:
-        raise api_error(exc) from exc
+    view = await asyncio.to_thread(account)
     if view.currency != body.currency:
-        raise api_error(
+        raise field_error(
             CurrencyMismatch(f"account {account_id} is in {view.currency}, not {body.currency}"),
             "currency",
         )
@@ -194,9 +191,9 @@ async def post_deposit(
     try:
         result = await client.execute_workflow(
             DepositWorkflow.run,
-            DepositWorkflowInput(deposit=deposit, ledger_queue=settings.queue("ledger")),
+            DepositWorkflowInput(deposit=deposit, ledger_queue=settings.queue(Queue.LEDGER)),
             id=deposit_workflow_id(body.deposit_id),
-            task_queue=settings.queue("workflows"),
+            task_queue=settings.queue(Queue.WORKFLOWS),
             # A finished deposit workflow may run again: the ledger, keyed by the deposit's
             # transfer id, answers `exists` or `exists_with_different_fields`.
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
@@ -212,9 +209,7 @@ async def post_deposit(
         body.reference,
     ):
         # A concurrent request with another body joined the running workflow.
-        raise api_error(
-            ExistsWithDifferentFields(f"deposit {body.deposit_id} exists with different fields")
-        )
+        raise ExistsWithDifferentFields(f"deposit {body.deposit_id} exists with different fields")
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return result

@@ -13,9 +13,9 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from api import deps
 from api.auth import Principal, require_roles
-from api.errors import ErrorResponse
-from api.routers._ledger_errors import api_error, workflow_failure
-from clearway.contract import InvalidCamt054, Role
+from api.errors import ErrorResponse, field_error
+from api.temporal_errors import workflow_failure
+from clearway.contract import InvalidCamt054, Queue, Role
 from clearway.settings import Settings
 from domain.ledger import LedgerStore
 from domain.ledger.camt054 import MAX_BYTES, parse_camt054
@@ -51,17 +51,19 @@ async def ingest_camt054(
     delivered again reports its entries as `exists`."""
     body = await request.body()
     if len(body) > MAX_BYTES:
-        raise api_error(InvalidCamt054(f"notification exceeds {MAX_BYTES} bytes"), "body")
+        raise field_error(InvalidCamt054(f"notification exceeds {MAX_BYTES} bytes"), "body")
     try:
         notification = await asyncio.to_thread(parse_camt054, body)
     except InvalidCamt054 as exc:
-        raise api_error(exc, "body") from exc
+        raise field_error(exc, "body") from exc
     try:
         return await client.execute_workflow(
             Camt054Workflow.run,
-            Camt054WorkflowInput(notification=notification, ledger_queue=settings.queue("ledger")),
+            Camt054WorkflowInput(
+                notification=notification, ledger_queue=settings.queue(Queue.LEDGER)
+            ),
             id=camt054_workflow_id(notification.message_id),
-            task_queue=settings.queue("workflows"),
+            task_queue=settings.queue(Queue.WORKFLOWS),
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
