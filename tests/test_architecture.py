@@ -8,6 +8,7 @@ offending import would happen to work.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,9 +147,33 @@ def _used_names() -> set[str]:
     return names
 
 
+def _ledger_function_codes() -> set[str]:
+    """Error codes `ledger_create_transfers` (PL/pgSQL, in the migrations) can report."""
+    codes: set[str] = set()
+    for path in sorted((ROOT / "migrations" / "versions").glob("*.py")):
+        source = path.read_text()
+        if "ledger_create_transfers" not in source:
+            continue
+        codes |= set(re.findall(r"err_code := '([a-z_]+)'", source))
+        codes |= set(re.findall(r"r_code\[m\] := '([a-z_]+)'", source))
+    return codes
+
+
+def test_the_ledger_function_reports_only_catalogued_codes() -> None:
+    """A misspelt code in the PL/pgSQL would surface as a generic ledger error."""
+    from clearway.contract import LedgerError
+
+    ledger_codes = {cls.code for cls in error_types().values() if issubclass(cls, LedgerError)}
+    emitted = _ledger_function_codes()
+    assert len(emitted) >= 10
+    assert sorted(emitted - ledger_codes) == []
+
+
 def test_every_catalogued_error_is_used_somewhere_and_mapped() -> None:
     catalogue = error_types()
-    assert sorted(set(catalogue) - _used_names()) == [], "errors nothing raises or reports"
+    emitted = _ledger_function_codes()
+    used = _used_names() | {name for name, cls in catalogue.items() if cls.code in emitted}
+    assert sorted(set(catalogue) - used) == [], "errors nothing raises or reports"
     for name, cls in catalogue.items():
         assert 400 <= cls.http_status < 600, name
         assert cls.code and cls.code.islower(), name

@@ -1,10 +1,13 @@
 """The double-entry ledger: money (ISO 4217 exponents), accounts with TigerBeetle-style
 flags, single- and two-phase transfers, linked batches, idempotency by transfer id.
 
-Plain Python on SQLAlchemy: no Temporal, no FastAPI. Activities, the API, the CLI and the
-bench all go through `LedgerStore`, so there is one set of rules for moving money.
+No Temporal, no FastAPI. The rules for moving money run in one place, the PostgreSQL
+function `ledger_create_transfers` (migration 0004); activities, the API and the CLI reach
+it through `LedgerStore` (inside their transaction), throughput callers and the bench
+through `LedgerConnection` (one autocommit call per batch).
 """
 
+from domain.ledger.batch import LedgerConnection
 from domain.ledger.money import MoneyError, exponent, format_amount, parse_amount
 from domain.ledger.store import (
     LedgerStore,
@@ -15,6 +18,7 @@ from domain.ledger.store import (
 )
 
 __all__ = [
+    "LedgerConnection",
     "LedgerStore",
     "MoneyError",
     "bank_account_id",

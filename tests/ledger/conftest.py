@@ -14,9 +14,15 @@ from domain.ledger import LedgerStore
 from models.ledger import AccountFlag, AccountKind, OpenAccountInput, TransferSpec
 
 
-@pytest.fixture(scope="session")
-def ledger_engine(database_url: str) -> Iterator[Engine]:
-    engine = create_engine(database_url, pool_size=12, max_overflow=4)
+@pytest.fixture(scope="session", params=["row-by-row", "set-based"])
+def ledger_engine(database_url: str, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """Every ledger test runs twice: `ledger_create_transfers` handles small batches row by
+    row and large ones with set-based statements; a session setting moves the cut-off to
+    0 so the same small batches exercise the large-batch path too."""
+    options = (
+        {} if request.param == "row-by-row" else {"options": "-c clearway.ledger_small_batch=0"}
+    )
+    engine = create_engine(database_url, pool_size=12, max_overflow=4, connect_args=options)
     yield engine
     engine.dispose()
 

@@ -8,9 +8,10 @@ from collections import Counter
 from decimal import Decimal
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from clearway.contract import LedgerContention
-from domain.ledger import LedgerStore
+from domain.ledger import LedgerConnection, LedgerStore
 from models.ledger import TransferKind, TransferSpec
 from tests.ledger.conftest import Book
 
@@ -99,3 +100,51 @@ def test_the_same_new_id_from_many_writers_is_created_once(book: Book) -> None:
     outcomes = _run(book, [[same] for _ in range(THREADS)])
     assert outcomes == Counter({"created": 1, "exists": THREADS - 1})
     assert book.balance(a)[1] == Decimal(5)
+
+
+def test_a_new_id_committed_first_by_another_batch_is_contention_then_exists(
+    book: Book, database_url: str
+) -> None:
+    """Batch B reads that id X is new, then A commits X first: B's insert finds X taken.
+    B must fail as a whole with the retryable `LedgerContention` (never half-written),
+    and its retry returns A's transfer as `exists`. Both ways in: a SQLAlchemy session
+    (`LedgerStore`) and an autocommit psycopg connection (`LedgerConnection`)."""
+    src, a = book.open("src", limited=False), book.open("a")
+    conninfo = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    for way in ("store", "connection"):
+        spec_a = book.transfer(f"x-{way}", src, a, "5")
+        spec_b = book.transfer(f"x-{way}", src, a, "5")
+        blocker = book.sessions()
+        blocker.begin()
+        assert [
+            r.outcome.value for r in LedgerStore(blocker).create_transfers([spec_a]).results
+        ] == ["created"]
+        raised: list[BaseException] = []
+
+        def other(
+            spec: TransferSpec = spec_b, how: str = way, out: list[BaseException] = raised
+        ) -> None:
+            try:
+                if how == "store":
+                    with book.sessions.begin() as s:
+                        LedgerStore(s).create_transfers([spec])
+                else:
+                    with LedgerConnection(conninfo) as conn:
+                        conn.create_transfers([spec])
+            except BaseException as exc:  # handed to the test thread
+                out.append(exc)
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive(), "B should wait for A's uncommitted row"
+        blocker.commit()
+        blocker.close()
+        thread.join(10)
+        assert len(raised) == 1 and isinstance(raised[0], LedgerContention), raised
+        with book.sessions.begin() as s:
+            again = LedgerStore(s).create_transfers([spec_b]).results
+        assert [r.outcome.value for r in again] == ["exists"]
+    assert book.balance(a)[1] == Decimal(10)
+    with book.sessions() as s:
+        assert LedgerStore(s).verify().clean
