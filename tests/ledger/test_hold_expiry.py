@@ -5,7 +5,9 @@ the time-skipping server has no schedules)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -23,13 +25,15 @@ from temporalio.client import (
     WorkflowExecutionStatus,
 )
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import ActivityEnvironment
 
+from activities.ledger import LedgerActivities
 from clearway.contract import Queue
 from clearway.db import create_db_engine
 from clearway.settings import Settings
 from clearway.temporal_client import connect
 from domain.ledger import LedgerStore, expiry_transfer_id
-from models.ledger import TransferKind
+from models.ledger import ExpirePendingInput, TransferKind
 from tests.ledger.conftest import Book
 from tests.recording import record_history
 from workers.main import WorkerSet, build_workers
@@ -260,3 +264,31 @@ async def test_interval_zero_deletes_the_schedule(settings: Settings) -> None:
     with pytest.raises(RPCError) as gone:
         await client.get_schedule_handle(schedule_id).describe()
     assert gone.value.status == RPCStatusCode.NOT_FOUND
+
+
+def test_a_page_heartbeats_while_it_waits_on_the_database(book: Book) -> None:
+    """A page stuck behind a lock (or just slow) keeps beating, so the workflow's heartbeat
+    timeout only fires for a worker that died; the page still expires its hold once."""
+    sweep(book)
+    payer, shop = funded(book, "payer"), book.open("shop")
+    due = hold(book, "due", payer, shop, due=True)
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, heartbeat_timeout=timedelta(seconds=0.3))
+    beats: list[object] = []
+    env.on_heartbeat = lambda *details: beats.append(details)
+
+    locker = book.sessions()
+    locker.execute(text("SELECT 1 FROM accounts WHERE account_id = :a FOR UPDATE"), {"a": payer})
+    release = threading.Timer(1.2, locker.commit)
+    release.start()
+    try:
+        result = env.run(
+            LedgerActivities(book.sessions).expire_pending_transfers,
+            ExpirePendingInput(now=dt.datetime.now(dt.UTC)),
+        )
+    finally:
+        release.join()
+        locker.close()
+    assert result.expired == 1
+    assert len(beats) >= 5, beats  # every 0.1 s for 1.2 s
+    assert_expired_once(book, due)
