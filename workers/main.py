@@ -72,17 +72,23 @@ class WorkerSet:
         self.activities = activities
         """Activity names registered per task queue (checked against the contract)."""
         self.on_start = list(on_start)
-        """Run once as the workers start, beside them (the schedules this process keeps up
-        to date). A failing step fails `run` like a failing worker does, so the process
-        stops and is restarted: a ledger worker that cannot keep holds expiring should be
-        seen, not serve on quietly. Beside, not before: `Worker.shutdown` waits for a run
-        that has begun, so polling must begin whatever the steps do."""
+        """Run once as the workers start polling (the schedules this process keeps up to
+        date). A failing step stops the workers and fails `run`, so the process exits and
+        is restarted: a ledger worker that cannot keep holds expiring should be seen, not
+        serve on quietly."""
 
     async def run(self) -> None:
+        # Polling starts first: `Worker.shutdown` waits for a run that has begun.
+        polling = asyncio.gather(*(w.run() for w in self.workers))
         try:
-            await asyncio.gather(
-                *(w.run() for w in self.workers), *(step() for step in self.on_start)
-            )
+            try:
+                for step in self.on_start:
+                    await step()
+            except BaseException:
+                await self.shutdown()
+                await asyncio.gather(polling, return_exceptions=True)
+                raise
+            await polling
         finally:
             for ex in self.executors:
                 ex.shutdown(wait=False, cancel_futures=True)

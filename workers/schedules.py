@@ -6,7 +6,7 @@ hold, it starts again after every deploy or settings change, and it already hold
 settings the schedule is made of (interval, task queue prefix), so the schedule follows
 the configuration with no extra deployment step. Replicas and restarts all converge on one
 schedule: its id is fixed, a create that finds it updates it in place instead, and every
-updater writes the same thing. 0 seconds deletes it.
+updater writes the same thing. 0 seconds leaves the server alone.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
-from temporalio.service import RPCError, RPCStatusCode
 
 from clearway.contract import Queue
 from clearway.logging import get_logger
@@ -68,16 +67,11 @@ def hold_expiry_schedule(settings: Settings) -> Schedule:
 async def ensure_hold_expiry_schedule(client: Client, settings: Settings) -> None:
     """Make the server's schedule match the settings: create it, or rewrite the action,
     interval and policy of the one there. Its state (an operator's pause and note) is left
-    as it is."""
+    as it is. With the interval at 0 nothing is touched: not even a delete, so one replica
+    started with other settings cannot make the schedule flap (delete it with the Temporal
+    CLI)."""
     schedule_id = hold_expiry_schedule_id(settings)
     if settings.hold_expiry_interval_seconds == 0:
-        try:
-            await client.get_schedule_handle(schedule_id).delete()
-        except RPCError as exc:
-            if exc.status != RPCStatusCode.NOT_FOUND:
-                raise
-        else:
-            log.info("hold expiry schedule deleted", schedule_id=schedule_id)
         return
     wanted = hold_expiry_schedule(settings)
     try:

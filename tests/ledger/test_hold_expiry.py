@@ -25,13 +25,14 @@ from temporalio.client import (
     WorkflowExecutionStatus,
 )
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.testing import ActivityEnvironment
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.ledger import LedgerActivities
 from clearway.contract import Queue
 from clearway.db import create_db_engine
+from clearway.embedded import temporal_test_server_path
 from clearway.settings import Settings
-from clearway.temporal_client import connect
+from clearway.temporal_client import build_data_converter, connect
 from domain.ledger import LedgerStore, expiry_transfer_id
 from models.ledger import ExpirePendingInput, TransferKind
 from tests.ledger.conftest import Book
@@ -251,19 +252,50 @@ async def test_ledger_worker_keeps_one_schedule_that_expires_holds(
     assert_verified(book)
 
 
-async def test_interval_zero_deletes_the_schedule(settings: Settings) -> None:
+async def test_interval_zero_creates_nothing_and_touches_nothing(settings: Settings) -> None:
+    """0 is for deployments that expire holds themselves: no schedule appears, and one that
+    exists is not rewritten or deleted by a replica started with other settings."""
     client = await connect(settings)
-    schedule_id = hold_expiry_schedule_id(settings)
-    on = settings.model_copy(update={"hold_expiry_interval_seconds": 3600})
+    handle = client.get_schedule_handle(hold_expiry_schedule_id(settings))
     off = settings.model_copy(update={"hold_expiry_interval_seconds": 0})
-    async with running(client, on):
-        pass
-    await client.get_schedule_handle(schedule_id).describe()  # exists
+    hourly = settings.model_copy(update={"hold_expiry_interval_seconds": 3600})
     async with running(client, off):
         pass
-    with pytest.raises(RPCError) as gone:
-        await client.get_schedule_handle(schedule_id).describe()
-    assert gone.value.status == RPCStatusCode.NOT_FOUND
+    with pytest.raises(RPCError) as absent:
+        await handle.describe()
+    assert absent.value.status == RPCStatusCode.NOT_FOUND
+    try:
+        async with running(client, hourly):
+            pass
+        async with running(client, off):
+            pass
+        kept = await handle.describe()
+        assert kept.schedule.spec.intervals[0].every == timedelta(hours=1)
+    finally:
+        await handle.delete()
+
+
+async def test_a_worker_that_cannot_keep_the_schedule_stops(settings: Settings) -> None:
+    """The time-skipping server has no schedules, like a Temporal that refuses them: the
+    ledger worker's start fails with the server's error and its workers stop, rather than
+    serving on while no hold ever expires."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=temporal_test_server_path()
+    )
+    try:
+        config = env.client.config()
+        config["data_converter"] = build_data_converter(settings)
+        client = Client(**config)
+        engine = create_db_engine(settings)
+        on = settings.model_copy(update={"hold_expiry_interval_seconds": 30})
+        try:
+            workers = build_workers(client, on, engine, QUEUES)
+            with pytest.raises(RPCError):
+                await asyncio.wait_for(workers.run(), 30)
+        finally:
+            engine.dispose()
+    finally:
+        await env.shutdown()
 
 
 def test_a_page_heartbeats_while_it_waits_on_the_database(book: Book) -> None:
