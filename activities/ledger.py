@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 
 from clearway.contract import Activity
+from clearway.heartbeat import heartbeating
 from domain.ledger import LedgerStore, bank_account_id, deposit_transfer_id, raise_for
 from models.ledger import (
     AccountKind,
@@ -122,7 +123,13 @@ class LedgerActivities:
 
     @activity.defn(name=Activity.EXPIRE_PENDING_TRANSFERS)
     def expire_pending_transfers(self, inp: ExpirePendingInput) -> ExpirePendingResult:
-        with self._sessions.begin() as session:
-            return ExpirePendingResult(
-                expired=LedgerStore(session).expire_pending(inp.now, inp.limit)
-            )
+        """One page of `HoldExpiryWorkflow`, one transaction. It beats until the commit: a
+        page of a thousand expiries can take a while on a loaded database, and with the
+        workflow's heartbeat timeout a killed worker's page is retried within seconds. A
+        retry is safe whenever it comes: each expiry's id is fixed by its hold."""
+        with heartbeating():
+            with self._sessions.begin() as session:
+                expired = LedgerStore(session).expire_pending(inp.now, inp.limit)
+        if expired:
+            activity.logger.info("holds expired", extra={"expired": expired})
+        return ExpirePendingResult(expired=expired)

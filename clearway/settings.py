@@ -95,6 +95,14 @@ class Settings(BaseSettings):
     information_timeout_days: float = Field(default=14.0, gt=0)
     """Time an applicant has to answer a request for information before rejection."""
 
+    # Ledger
+    hold_expiry_interval_seconds: int = Field(default=30, ge=0)
+    """How often a Temporal Schedule runs `HoldExpiryWorkflow`, which releases two-phase
+    holds whose timeout passed: a hold is released at most this long (plus one run) after
+    it expires. A starting ledger worker creates or updates the schedule; with 0 it leaves
+    the schedule alone (none is created; delete an existing one with `temporal schedule
+    delete`), for deployments that run `clearway ledger expire` themselves."""
+
     worker_queues: list[str] = Field(default_factory=lambda: list(QUEUE_NAMES))
 
     def queue(self, name: str) -> str:

@@ -91,7 +91,9 @@ def expire_command(ctx: click.Context, batch: int) -> None:
     """Expire every pending transfer whose timeout has passed (releases the holds).
 
     Each hold expires once, as an `expire_pending` transfer with a deterministic id, so
-    running this from cron on several hosts at once is safe (locked holds are skipped)."""
+    running this from cron on several hosts at once, or beside the `ledger-hold-expiry`
+    schedule that does it every CLEARWAY_HOLD_EXPIRY_INTERVAL_SECONDS, is safe (locked
+    holds are skipped)."""
     import datetime as dt
 
     from clearway.db import create_db_engine, session_factory

@@ -69,7 +69,11 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture
 def settings(database_url: str, temporal_env: WorkflowEnvironment, tmp_path: Path) -> Settings:
-    """Per-test settings: its own task queues, so tests never steal each other's tasks."""
+    """Per-test settings: its own task queues, so tests never steal each other's tasks.
+
+    No hold expiry schedule: on the shared dev server it would outlive the test, starting
+    runs every 30 s on task queues nobody serves any more (tests/ledger/
+    test_hold_expiry.py turns it on for itself and deletes it)."""
     return Settings(
         data_dir=tmp_path,
         temporal_address=temporal_env.client.service_client.config.target_host,
@@ -79,4 +83,5 @@ def settings(database_url: str, temporal_env: WorkflowEnvironment, tmp_path: Pat
         encryption_keys=SecretStr(TEST_ENCRYPTION_KEYS),
         request_hmac_key=SecretStr(TEST_HMAC_KEY),
         log_format="console",
+        hold_expiry_interval_seconds=0,
     )

@@ -195,3 +195,19 @@ def test_refused_updates_map_to_the_catalogue() -> None:
         mapped = update_refusal(failure, "case 'x'")
         assert getattr(mapped, "status", None) == cls.http_status, name
         assert getattr(mapped, "code", None) == cls.code, name
+
+
+def test_scheduled_workflows_are_registered_and_name_no_one() -> None:
+    """A schedule starting a type no worker registers would start runs that never finish;
+    its ids show in the Temporal UI, so they carry the fixed name only."""
+    from temporalio.client import ScheduleActionStartWorkflow
+
+    from workers.schedules import hold_expiry_schedule, hold_expiry_schedule_id
+    from workflows.registry import WORKFLOWS
+
+    settings = Settings(task_queue_prefix="p-")
+    action = hold_expiry_schedule(settings).action
+    assert isinstance(action, ScheduleActionStartWorkflow)
+    assert action.workflow in {w.__name__ for w in WORKFLOWS}
+    assert action.task_queue == settings.queue(Queue.WORKFLOWS)
+    assert action.id == hold_expiry_schedule_id(settings) == "p-ledger-hold-expiry"

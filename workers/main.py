@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +35,7 @@ from clearway.logging import get_logger
 from clearway.settings import Settings
 from domain.risk import load_risk_model
 from workers.interceptors import ClearwayErrorInterceptor
+from workers.schedules import ensure_hold_expiry_schedule
 from workflows.registry import WORKFLOWS, workflow_runner
 
 log = get_logger(__name__)
@@ -64,15 +65,30 @@ class WorkerSet:
         workers: list[Worker],
         executors: list[concurrent.futures.Executor],
         activities: dict[str, list[str]],
+        on_start: Sequence[Callable[[], Awaitable[None]]] = (),
     ):
         self.workers = workers
         self.executors = executors
         self.activities = activities
         """Activity names registered per task queue (checked against the contract)."""
+        self.on_start = list(on_start)
+        """Run once as the workers start polling (the schedules this process keeps up to
+        date). A failing step stops the workers and fails `run`, so the process exits and
+        is restarted: a ledger worker that cannot keep holds expiring should be seen, not
+        serve on quietly."""
 
     async def run(self) -> None:
+        # Polling starts first: `Worker.shutdown` waits for a run that has begun.
+        polling = asyncio.gather(*(w.run() for w in self.workers))
         try:
-            await asyncio.gather(*(w.run() for w in self.workers))
+            try:
+                for step in self.on_start:
+                    await step()
+            except BaseException:
+                await self.shutdown()
+                await asyncio.gather(polling, return_exceptions=True)
+                raise
+            await polling
         finally:
             for ex in self.executors:
                 ex.shutdown(wait=False, cancel_futures=True)
@@ -93,6 +109,7 @@ def build_workers(
     workers: list[Worker] = []
     executors: list[concurrent.futures.Executor] = []
     registered: dict[str, list[str]] = {}
+    on_start: list[Callable[[], Awaitable[None]]] = []
 
     def add(queue: Queue, activities: list[Callable[..., Any]], threads: int) -> None:
         """One activity worker on its own thread pool; domain errors typed by the catalogue."""
@@ -148,6 +165,7 @@ def build_workers(
             ledger.expire_pending_transfers,
         ]
         add(Queue.LEDGER, ledger_activities + records, settings.database_pool_size)
+        on_start.append(lambda: ensure_hold_expiry_schedule(client, settings))
     if Queue.SCREENING in queues:
         model = load_risk_model(settings.risk_model_path)
         if engine is None:
@@ -174,4 +192,4 @@ def build_workers(
             SCREENING_THREADS,
         )
     log.info("workers built", queues=[w.task_queue for w in workers])
-    return WorkerSet(workers, executors, registered)
+    return WorkerSet(workers, executors, registered, on_start)

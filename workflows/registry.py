@@ -8,6 +8,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from workflows.case_review import CaseReviewWorkflow
 from workflows.customer_onboarding import CustomerOnboardingWorkflow
 from workflows.customer_review import CustomerReviewWorkflow
+from workflows.hold_expiry import HoldExpiryWorkflow
 from workflows.ledger import Camt054Workflow, DepositWorkflow, TransferBatchWorkflow
 from workflows.rescreening import RescreeningWorkflow
 
@@ -19,6 +20,7 @@ WORKFLOWS: list[type] = [
     DepositWorkflow,
     Camt054Workflow,
     TransferBatchWorkflow,
+    HoldExpiryWorkflow,
 ]
 
 PASSTHROUGH_MODULES = ("email_validator", "idna", "pycountry")

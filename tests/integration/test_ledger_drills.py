@@ -63,6 +63,7 @@ def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
         CLEARWAY_LOG_FORMAT="console",
         CLEARWAY_LOG_LEVEL="WARNING",
         CLEARWAY_DATABASE_POOL_SIZE="4",
+        CLEARWAY_HOLD_EXPIRY_INTERVAL_SECONDS="0",  # no schedule outliving the test
     )
     return subprocess.Popen(
         [sys.executable, "-c", WORKER, "worker", "--queues", "workflows,ledger"],
