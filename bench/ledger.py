@@ -90,6 +90,55 @@ def run_pgbench(db_url: str, clients: int, seconds: int, scale: int) -> float:
     return float(found.group(1))
 
 
+LEDGER_SCRIPT = """\\set d random(0, {last})
+\\set c random(0, {last_but_one})
+\\set c (:c + 1 + :d) % {n}
+\\set a random(1, 10000)
+SELECT ledger_create_transfers(jsonb_build_array(jsonb_build_object('id', \
+  'pgb-' || gen_random_uuid(), 'kind', 'single', 'code', 'transfer', 'reference', '', \
+  'debit', '{prefix}-' || lpad(:d::text, 5, '0'), \
+  'credit', '{prefix}-' || lpad(:c::text, 5, '0'), \
+  'amount', round(:a::numeric / 100, 2)::text, 'currency', 'EUR')), now());
+"""
+"""One single transfer per transaction, driven by pgbench's C client: the ledger function's
+own cost, without the Python client's CPU on the same two cores."""
+
+
+def run_pgbench_ledger(db_url: str, clients: int, seconds: int, prefix: str, n: int) -> float:
+    """Single transfers among `n` accounts `{prefix}-00000…`, pgbench as the client."""
+    env = _libpq_env(db_url)
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+        f.write(LEDGER_SCRIPT.format(last=n - 1, last_but_one=n - 2, n=n, prefix=prefix))
+        script = f.name
+    try:
+        out = subprocess.run(
+            [
+                str(pgbench_path()),
+                "-n",
+                "-M",
+                "prepared",
+                "-f",
+                script,
+                "-c",
+                str(clients),
+                "-j",
+                str(min(clients, 2)),
+                "-T",
+                str(seconds),
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    finally:
+        os.unlink(script)
+    found = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
+    if not found:
+        raise RuntimeError(f"pgbench printed no tps:\n{out}")
+    return float(found.group(1))
+
+
 def open_accounts(db_url: str, prefix: str, n: int) -> list[str]:
     """Customer-style accounts (may not overdraw), each funded from a bank source account."""
     engine = create_engine(db_url)
@@ -246,6 +295,7 @@ def main() -> int:
         pgbench = run_pgbench(db_url, args.clients, secs, args.pgbench_scale or args.clients)
         hot = open_accounts(db_url, "hot", HOT)
         cold = open_accounts(db_url, "cold", COLD)
+        driven = run_pgbench_ledger(db_url, args.clients, secs, "cold", COLD)
         single_hot = run_ledger(db_url, hot, args.clients, args.seconds, 1, "sh")
         single_cold = run_ledger(db_url, cold, args.clients, args.seconds, 1, "sc")
         single_session = run_ledger(
@@ -262,6 +312,8 @@ def main() -> int:
         "single_tps": round(single_cold["tps"], 1),
         "batch_tps": round(batch_cold["tps"], 1),
         "single_ratio": round(single_cold["tps"] / pgbench, 2),
+        "single_pgbench_client_tps": round(driven, 1),
+        "single_pgbench_client_ratio": round(driven / pgbench, 2),
         "batch_ratio": round(batch_cold["tps"] / pgbench, 2),
         "single_hot_tps": round(single_hot["tps"], 1),
         "single_session_tps": round(single_session["tps"], 1),
@@ -297,6 +349,10 @@ def main() -> int:
                 f"p50 {r['p50_ms'] or 0:8.2f} ms  p99 {r['p99_ms'] or 0:8.2f} ms  "
                 f"(refused {r['refused']}, contention retries {r['contention_retries']})"
             )
+        print(
+            f"{'single, cold, pgbench as client':31s} {driven:10.1f} transfers/s  ratio "
+            f"{driven / pgbench:5.2f}  (the same function call from pgbench's C client)"
+        )
         print(f"books verified clean and balanced: {clean} ({verify_s:.2f} s)")
     return 0 if clean else 1
 

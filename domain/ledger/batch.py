@@ -54,7 +54,7 @@ def encode(specs: Sequence[TransferSpec]) -> str:
         if sp.credit_account_id is not None:
             item["credit"] = sp.credit_account_id
         if sp.amount is not None:
-            item["amount"] = str(sp.amount) if sp.amount.is_finite() else "NaN"
+            item["amount"] = str(sp.amount)  # finite: TransferSpec refuses NaN and infinities
         if sp.currency is not None:
             item["currency"] = sp.currency
         if sp.pending_id is not None:

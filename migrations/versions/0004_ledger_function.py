@@ -1,4 +1,4 @@
-"""ledger: create_transfers as one PostgreSQL function; ISO 4217 exponents as a table
+"""ledger: create_transfers as one PostgreSQL function; ISO 4217 exponents as another
 
 The batch logic that ran in Python (idempotency, flags, two-phase, linked chains) runs in
 `ledger_create_transfers(batch jsonb, at timestamptz) RETURNS text`: a batch of any size is
@@ -10,7 +10,6 @@ Revision ID: 0004
 Revises: 0003
 """
 
-import sqlalchemy as sa
 from alembic import op
 from iso4217 import Currency
 
@@ -47,15 +46,13 @@ DECLARE
     k_exp timestamptz[]; k_state text[]; k_created timestamptz[]; k_seq bigint[];
     k_changed bool[];
     g int[];                 -- g[lead] = known position of the transfer created for that id
-    -- ISO 4217 exponents of the currencies in play
-    e_code text[]; e_exp int[];
     -- results
     r_out text[]; r_code text[]; r_msg text[]; r_k int[];
     -- undo log of a linked chain
     u_n int := 0; u_kind char[]; u_idx int[]; u_n1 numeric[]; u_n2 numeric[];
     u_n3 numeric[]; u_n4 numeric[]; u_b1 bool[]; u_txt text[]; u_int int[];
     -- working values
-    i int; j int; m int; p int; kx int; ek int; pk int; di int; ci int; ep int;
+    i int; j int; m int; p int; kx int; ek int; pk int; di int; ci int;
     small bool; multi bool; chain_open bool; failed_at int; mark int;
     err_code text; err_msg text; differs text[];
     amt numeric; places int; ndp numeric; ncp numeric; npd numeric; npc numeric;
@@ -175,12 +172,8 @@ BEGIN
         END IF;
     END IF;
     ns := COALESCE(ns, 0);
-    SELECT array_agg(cu.currency), array_agg(cu.exponent) INTO e_code, e_exp
-    FROM ledger_currencies cu
-    WHERE cu.currency IN (SELECT upper(x) FROM unnest(s_cur || k_cur) x WHERE x IS NOT NULL);
     FOR m IN 1..ns LOOP  -- stored amounts (NUMERIC(20, 4)) at their currency's exponent
-        ep := array_position(e_code, k_cur[m]);
-        k_amt[m] := round(k_amt[m], COALESCE(e_exp[ep], 4));
+        k_amt[m] := round(k_amt[m], GREATEST(COALESCE(ledger_currency_exponent(k_cur[m]), 4), 0));
     END LOOP;
 
     -- 4. Apply, chain by chain, to the locked balances.
@@ -265,14 +258,13 @@ BEGIN
                             EXIT one;
                         END IF;
                         -- the amount at the currency's exponent, never rounded
-                        ep := array_position(e_code, upper(s_cur[m]));
-                        IF ep IS NULL THEN
+                        places := ledger_currency_exponent(upper(s_cur[m]));
+                        IF places IS NULL THEN
                             err_code := 'invalid_amount';
                             err_msg := format('''%s'' is not an ISO 4217 currency code', s_cur[m]);
                             EXIT one;
                         END IF;
-                        places := e_exp[ep];
-                        IF places IS NULL THEN
+                        IF places < 0 THEN
                             err_code := 'invalid_amount';
                             err_msg := format('%s has no minor unit in ISO 4217 and cannot '
                                               'be booked', upper(s_cur[m]));
@@ -430,9 +422,8 @@ BEGIN
                         END IF;
                         amt := k_amt[pk];
                         IF s_amt[m] IS NOT NULL THEN
-                            ep := array_position(e_code, upper(k_cur[pk]));
-                            places := CASE WHEN ep IS NULL THEN NULL ELSE e_exp[ep] END;
-                            IF places IS NULL THEN
+                            places := ledger_currency_exponent(upper(k_cur[pk]));
+                            IF places IS NULL OR places < 0 THEN
                                 err_code := 'invalid_amount';
                                 err_msg := format('%s has no minor unit in ISO 4217 and cannot be '
                                                   'booked', k_cur[pk]);
@@ -676,33 +667,28 @@ $fn$;
 """
 
 
+def exponent_function() -> str:
+    """ISO 4217 minor units as an IMMUTABLE SQL function, inlined into the PL/pgSQL
+    expressions that call it (no table read per transfer). NULL: not an ISO 4217 code;
+    -1: a code without a bookable minor unit (gold, SDR, testing codes)."""
+    cases = "\n".join(
+        f"        WHEN '{c.code}' THEN "
+        f"{c.exponent if c.exponent is not None and c.exponent <= MAX_EXPONENT else -1}"
+        for c in sorted(Currency, key=lambda c: c.code)
+        if c.code.isalpha() and c.code.isupper() and len(c.code) == 3
+    )
+    return (
+        "CREATE OR REPLACE FUNCTION ledger_currency_exponent(code text) RETURNS int\n"
+        "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$\n"
+        f"    SELECT CASE code\n{cases}\n    END\n$$;"
+    )
+
+
 def upgrade() -> None:
-    op.create_table(
-        "ledger_currencies",
-        sa.Column("currency", sa.String(length=3), primary_key=True),
-        sa.Column("exponent", sa.SmallInteger(), nullable=True),
-        comment="ISO 4217 minor units (NULL: no minor unit, not bookable), from iso4217",
-    )
-    rows = [
-        {
-            "currency": c.code,
-            "exponent": c.exponent
-            if c.exponent is not None and c.exponent <= MAX_EXPONENT
-            else None,
-        }
-        for c in Currency
-    ]
-    op.bulk_insert(
-        sa.table(
-            "ledger_currencies",
-            sa.column("currency", sa.String),
-            sa.column("exponent", sa.SmallInteger),
-        ),
-        rows,
-    )
+    op.execute(exponent_function())
     op.execute(FUNCTION)
 
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS ledger_create_transfers(jsonb, timestamptz)")
-    op.drop_table("ledger_currencies")
+    op.execute("DROP FUNCTION IF EXISTS ledger_currency_exponent(text)")

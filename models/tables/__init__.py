@@ -6,7 +6,7 @@ from models.tables.base import MONEY, Base
 from models.tables.cases import Case, CaseEvent
 from models.tables.customers import Customer
 from models.tables.documents import DocumentImage
-from models.tables.ledger import Account, LedgerCurrency, LedgerTransfer
+from models.tables.ledger import Account, LedgerTransfer
 from models.tables.lists import SanctionsListVersion
 
 __all__ = [
@@ -17,7 +17,6 @@ __all__ = [
     "CaseEvent",
     "Customer",
     "DocumentImage",
-    "LedgerCurrency",
     "LedgerTransfer",
     "SanctionsListVersion",
 ]

@@ -20,7 +20,6 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
-    SmallInteger,
     String,
     func,
     text,
@@ -155,16 +154,3 @@ class LedgerTransfer(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
-
-
-class LedgerCurrency(Base):
-    """ISO 4217 minor units, read by `ledger_create_transfers` to refuse an amount with more
-    decimals than its currency has (filled from the `iso4217` package by migration 0004)."""
-
-    __tablename__ = "ledger_currencies"
-    __table_args__ = {
-        "comment": "ISO 4217 minor units (NULL: no minor unit, not bookable), from iso4217"
-    }
-
-    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
-    exponent: Mapped[int | None] = mapped_column(SmallInteger)

@@ -351,3 +351,46 @@ def test_expire_cli_releases_due_holds(book: Book, database_url: str) -> None:
     with book.sessions() as s:
         view = LedgerStore(s).get_transfer(book.id("h"))
         assert view is not None and view.state == "expired"
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "why"),
+    [
+        ("12.501", "EUR", "has more decimals than EUR allows (2)"),
+        ("1.5", "JPY", "has more decimals than JPY allows (0)"),
+        ("0.1255", "BHD", "has more decimals than BHD allows (3)"),
+        ("0", "EUR", "greater than zero"),
+        ("-1", "EUR", "greater than zero"),
+        ("10", "XAU", "XAU has no minor unit"),
+        ("10", "ABC", "'ABC' is not an ISO 4217 currency code"),
+    ],
+)
+def test_the_ledger_function_refuses_amounts_its_currency_cannot_hold(
+    book: Book, amount: str, currency: str, why: str
+) -> None:
+    """The amount rules hold inside `ledger_create_transfers` too, not only at the API's
+    edge (any caller can reach the store), with the currency's ISO 4217 exponent."""
+    src, a = book.open("src", limited=False), book.open("a")
+    with book.sessions.begin() as s:
+        spec = book.transfer("t", src, a, amount, currency)
+        (r,) = LedgerStore(s).create_transfers([spec]).results
+    assert (r.outcome.value, r.code, r.error) == ("failed", "invalid_amount", "InvalidAmount")
+    assert r.message is not None and why in r.message
+    assert book.balance(a) == (0, 0, 0, 0)
+
+
+def test_trailing_zeros_within_the_exponent_are_the_same_amount(book: Book) -> None:
+    src, a = book.open("src", limited=False), book.open("a")
+    hold = book.transfer("h", src, a, "12.500", kind=TransferKind.PENDING)
+    with book.sessions.begin() as s:
+        (r,) = LedgerStore(s).create_transfers([hold]).results
+    assert r.transfer is not None and str(r.transfer.amount) == "12.50"
+    post = TransferSpec(
+        transfer_id=book.id("p"),
+        kind=TransferKind.POST_PENDING,
+        pending_id=book.id("h"),
+        amount=Decimal("10.005"),
+    )
+    assert book.create(post) == ["invalid_amount"]
+    assert book.create(post.model_copy(update={"amount": Decimal("10.00")})) == ["created"]
+    assert book.balance(a) == (0, Decimal("10.00"), 0, 0)
