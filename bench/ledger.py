@@ -29,6 +29,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from decimal import Decimal
@@ -44,6 +45,7 @@ from sqlalchemy.orm import sessionmaker
 from bench._harness import bench_database, pct
 from clearway.contract import LedgerContention
 from domain.ledger import LedgerConnection, LedgerStore
+from domain.ledger.batch import TransferBatcher
 from models.ledger import AccountKind, OpenAccountInput, TransferSpec
 
 HOT, COLD = 10, 10_000
@@ -95,7 +97,8 @@ LEDGER_SCRIPT = """\\set d random(0, {last})
 \\set c (:c + 1 + :d) % {n}
 \\set a random(1, 10000)
 SELECT ledger_create_transfers(jsonb_build_array(jsonb_build_object('id', \
-  'pgb-' || gen_random_uuid(), 'kind', 'single', 'code', 'transfer', 'reference', '', \
+  'pgb-' || :client_id || '-' || nextval('bench_pgb_ids'), \
+  'kind', 'single', 'code', 'transfer', 'reference', '', \
   'debit', '{prefix}-' || lpad(:d::text, 5, '0'), \
   'credit', '{prefix}-' || lpad(:c::text, 5, '0'), \
   'amount', round(:a::numeric / 100, 2)::text, 'currency', 'EUR')), now());
@@ -107,6 +110,10 @@ own cost, without the Python client's CPU on the same two cores."""
 def run_pgbench_ledger(db_url: str, clients: int, seconds: int, prefix: str, n: int) -> float:
     """Single transfers among `n` accounts `{prefix}-00000…`, pgbench as the client."""
     env = _libpq_env(db_url)
+    engine = create_engine(db_url)
+    with engine.begin() as conn:  # ids in insertion order, like the Python clients' ids
+        conn.execute(text("CREATE SEQUENCE IF NOT EXISTS bench_pgb_ids"))
+    engine.dispose()
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(LEDGER_SCRIPT.format(last=n - 1, last_but_one=n - 2, n=n, prefix=prefix))
         script = f.name
@@ -271,6 +278,56 @@ def run_ledger(
     }
 
 
+def run_batched(db_url: str, accounts: list[str], clients: int, seconds: float) -> dict[str, Any]:
+    """`clients` threads in one process, each posting one transfer at a time and waiting
+    for its result, through one `TransferBatcher`: single transfers as a ledger service
+    receives them (many callers at once), coalesced into shared function calls."""
+    batcher = TransferBatcher(conninfo(db_url))
+    run = uuid.uuid4().hex[:6]
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    done = [0] * clients
+    deadline = time.monotonic() + seconds
+
+    def client(i: int) -> None:
+        rng = random.Random(f"bt-{run}-{i}")
+        last = len(accounts) - 1
+        n = 0
+        while time.monotonic() < deadline:
+            d = rng.randint(0, last)
+            c = rng.randint(0, last - 1)
+            c += c >= d
+            n += 1
+            spec = TransferSpec(
+                transfer_id=f"bt-{run}-{i}-{n}",
+                debit_account_id=accounts[d],
+                credit_account_id=accounts[c],
+                amount=Decimal(rng.randint(1, 10_000)).scaleb(-2),
+                currency="EUR",
+            )
+            start = time.perf_counter()
+            try:
+                (result,) = batcher.create_transfers([spec]).results
+            except LedgerContention:
+                continue
+            latencies[i].append(time.perf_counter() - start)
+            done[i] += result.outcome.value == "created"
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    calls = batcher.calls
+    batcher.close()
+    flat = [x for lat in latencies for x in lat]
+    return {
+        "tps": sum(done) / seconds,
+        "calls": calls,
+        "p50_ms": pct(flat, 50) * 1000 if flat else None,
+        "p99_ms": pct(flat, 99) * 1000 if flat else None,
+    }
+
+
 def check_books(db_url: str) -> tuple[bool, float]:
     engine = create_engine(db_url)
     start = time.perf_counter()
@@ -295,12 +352,13 @@ def main() -> int:
         pgbench = run_pgbench(db_url, args.clients, secs, args.pgbench_scale or args.clients)
         hot = open_accounts(db_url, "hot", HOT)
         cold = open_accounts(db_url, "cold", COLD)
-        driven = run_pgbench_ledger(db_url, args.clients, secs, "cold", COLD)
         single_hot = run_ledger(db_url, hot, args.clients, args.seconds, 1, "sh")
         single_cold = run_ledger(db_url, cold, args.clients, args.seconds, 1, "sc")
         single_session = run_ledger(
             db_url, cold, args.clients, args.seconds, 1, "ss", via_session=True
         )
+        driven = run_pgbench_ledger(db_url, args.clients, secs, "cold", COLD)
+        batched = run_batched(db_url, cold, args.clients, args.seconds)
         batch_cold = run_ledger(db_url, cold, args.clients, args.seconds, args.batch_size, "bc")
         batch_hot = run_ledger(db_url, hot, args.clients, args.seconds, args.batch_size, "bh")
         clean, verify_s = check_books(db_url)
@@ -313,6 +371,10 @@ def main() -> int:
         "batch_tps": round(batch_cold["tps"], 1),
         "single_ratio": round(single_cold["tps"] / pgbench, 2),
         "single_pgbench_client_tps": round(driven, 1),
+        "single_batched_tps": round(batched["tps"], 1),
+        "single_batched_ratio": round(batched["tps"] / pgbench, 2),
+        "single_batched_p99_ms": batched["p99_ms"],
+        "single_batched_calls": batched["calls"],
         "single_pgbench_client_ratio": round(driven / pgbench, 2),
         "batch_ratio": round(batch_cold["tps"] / pgbench, 2),
         "single_hot_tps": round(single_hot["tps"], 1),
@@ -352,6 +414,11 @@ def main() -> int:
         print(
             f"{'single, cold, pgbench as client':31s} {driven:10.1f} transfers/s  ratio "
             f"{driven / pgbench:5.2f}  (the same function call from pgbench's C client)"
+        )
+        print(
+            f"{'single, cold, 8 threads batched':31s} {batched['tps']:10.1f} transfers/s  ratio "
+            f"{batched['tps'] / pgbench:5.2f}  p50 {batched['p50_ms'] or 0:8.2f} ms  "
+            f"p99 {batched['p99_ms'] or 0:8.2f} ms  ({batched['calls']} function calls)"
         )
         print(f"books verified clean and balanced: {clean} ({verify_s:.2f} s)")
     return 0 if clean else 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -118,3 +119,119 @@ class LedgerConnection:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Pending:
+    __slots__ = ("done", "error", "result", "specs")
+
+    def __init__(self, specs: Sequence[TransferSpec]) -> None:
+        self.specs = specs
+        self.done = threading.Event()
+        self.result: CreateTransfersResult | None = None
+        self.error: BaseException | None = None
+
+
+class TransferBatcher:
+    """Coalesces concurrent callers' batches into one function call (TigerBeetle's clients
+    do the same): while one call is in PostgreSQL, the batches that arrive queue up and go
+    together in the next, so N concurrent single transfers cost about one transaction and
+    one WAL flush instead of N. Each caller still gets exactly its own results (indexes
+    relative to its own batch), and nothing changes in meaning: transfers of different
+    callers are separate chains (a caller's linked chain is never split), and the
+    function applies them in arrival order, as if the batches had come one after another.
+    A failure of the shared call (contention, the database down) is raised to every caller
+    in it, each of which retries as it would have alone. One flusher thread and one
+    connection: a second one measured slower here (the callers' Python, not PostgreSQL,
+    is then the limit)."""
+
+    def __init__(self, conninfo: str, max_transfers: int = 8190) -> None:
+        self._max = max_transfers
+        self._queue: list[_Pending] = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self.calls = 0
+        """Function calls made (each one transaction), for tests and metrics."""
+        self._connection = LedgerConnection(conninfo)
+        self._thread = threading.Thread(target=self._run, name="ledger-batcher", daemon=True)
+        self._thread.start()
+
+    def create_transfers(self, specs: Sequence[TransferSpec]) -> CreateTransfersResult:
+        if not specs:
+            return CreateTransfersResult(results=[])
+        item = _Pending(specs)
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the batcher is closed")
+            self._queue.append(item)
+            self._cond.notify()
+        item.done.wait()
+        if item.error is not None:
+            raise item.error
+        assert item.result is not None  # set together with done
+        return item.result
+
+    def _take(self) -> list[_Pending]:
+        with self._cond:
+            while not self._queue and not self._closed:
+                self._cond.wait()
+            taken: list[_Pending] = []
+            size = 0
+            while self._queue and (not taken or size + len(self._queue[0].specs) <= self._max):
+                item = self._queue.pop(0)
+                taken.append(item)
+                size += len(item.specs)
+            return taken
+
+    def _run(self) -> None:
+        while True:
+            taken = self._take()
+            if not taken:
+                return  # closed and drained
+            specs: list[TransferSpec] = []
+            for item in taken:
+                chain = list(item.specs)
+                if chain[-1].linked:
+                    # an open chain stays the caller's own failure, not its neighbour's
+                    self._solo(item)
+                    continue
+                specs.extend(chain)
+            live = [item for item in taken if not item.done.is_set()]
+            if not live:
+                continue
+            self.calls += 1
+            try:
+                result = self._connection.create_transfers(specs)
+            except BaseException as exc:  # every caller of the shared call sees it
+                for item in live:
+                    item.error = exc
+                    item.done.set()
+                continue
+            offset = 0
+            for item in live:
+                mine = result.results[offset : offset + len(item.specs)]
+                item.result = CreateTransfersResult(
+                    results=[r.model_copy(update={"index": r.index - offset}) for r in mine]
+                )
+                offset += len(item.specs)
+                item.done.set()
+
+    @property
+    def queued(self) -> int:
+        """Batches waiting for the next call."""
+        with self._cond:
+            return len(self._queue)
+
+    def _solo(self, item: _Pending) -> None:
+        self.calls += 1
+        try:
+            item.result = self._connection.create_transfers(item.specs)
+        except BaseException as exc:
+            item.error = exc
+        item.done.set()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join()
+        self._connection.close()
