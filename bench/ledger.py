@@ -182,6 +182,20 @@ def open_accounts(db_url: str, prefix: str, n: int) -> list[str]:
     return ids
 
 
+def random_transfer(rng: random.Random, accounts: list[str], transfer_id: str) -> TransferSpec:
+    """Between two different accounts chosen uniformly, 0.01 to 100.00 EUR."""
+    d = rng.randint(0, len(accounts) - 1)
+    c = rng.randint(0, len(accounts) - 2)
+    c += c >= d
+    return TransferSpec(
+        transfer_id=transfer_id,
+        debit_account_id=accounts[d],
+        credit_account_id=accounts[c],
+        amount=Decimal(rng.randint(1, 10_000)).scaleb(-2),
+        currency="EUR",
+    )
+
+
 def conninfo(db_url: str) -> str:
     """The SQLAlchemy URL as a libpq one (psycopg connects without SQLAlchemy)."""
     return make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -205,24 +219,12 @@ def _client(
     rng = random.Random(tag)
     latencies: list[float] = []
     done = refused = retries = n = 0
-    last = len(accounts) - 1
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         specs = []
         for _ in range(batch):
-            d = rng.randint(0, last)
-            c = rng.randint(0, last - 1)
-            c += c >= d  # a different account, uniformly
             n += 1
-            specs.append(
-                TransferSpec(
-                    transfer_id=f"{tag}-{n}",
-                    debit_account_id=accounts[d],
-                    credit_account_id=accounts[c],
-                    amount=Decimal(rng.randint(1, 10_000)).scaleb(-2),
-                    currency="EUR",
-                )
-            )
+            specs.append(random_transfer(rng, accounts, f"{tag}-{n}"))
         start = time.perf_counter()
         try:
             if via_session:
@@ -290,20 +292,10 @@ def run_batched(db_url: str, accounts: list[str], clients: int, seconds: float) 
 
     def client(i: int) -> None:
         rng = random.Random(f"bt-{run}-{i}")
-        last = len(accounts) - 1
         n = 0
         while time.monotonic() < deadline:
-            d = rng.randint(0, last)
-            c = rng.randint(0, last - 1)
-            c += c >= d
             n += 1
-            spec = TransferSpec(
-                transfer_id=f"bt-{run}-{i}-{n}",
-                debit_account_id=accounts[d],
-                credit_account_id=accounts[c],
-                amount=Decimal(rng.randint(1, 10_000)).scaleb(-2),
-                currency="EUR",
-            )
+            spec = random_transfer(rng, accounts, f"bt-{run}-{i}-{n}")
             start = time.perf_counter()
             try:
                 (result,) = batcher.create_transfers([spec]).results

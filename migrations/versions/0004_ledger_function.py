@@ -55,8 +55,8 @@ DECLARE
     i int; j int; m int; p int; kx int; ek int; pk int; di int; ci int;
     small bool; multi bool; chain_open bool; failed_at int; mark int;
     err_code text; err_msg text; differs text[];
-    amt numeric; places int; ndp numeric; ncp numeric; npd numeric; npc numeric;
-    posting bool; expired bool; new_state text;
+    amt numeric; ndp numeric; ncp numeric; npd numeric; npc numeric;
+    posting bool; expired bool; field text;
     ids text[]; aids text[]; any_pending bool;
     ins_id text[]; ins_seq bigint[]; n_new int; n_ins int; seq_v bigint;
     result text; parts text[]; item jsonb;
@@ -236,6 +236,8 @@ BEGIN
                         EXIT one;
                     END IF;
 
+                    kx := ns + m;
+                    pk := NULL;
                     IF s_kind[m] IN ('single', 'pending') THEN
                         IF s_pid[m] IS NOT NULL THEN
                             err_code := 'invalid_transfer';
@@ -257,32 +259,12 @@ BEGIN
                             err_msg := 'amount and currency are required';
                             EXIT one;
                         END IF;
-                        -- the amount at the currency's exponent, never rounded
-                        places := ledger_currency_exponent(upper(s_cur[m]));
-                        IF places IS NULL THEN
+                        err_msg := ledger_amount_problem(s_amt[m], s_cur[m]);
+                        IF err_msg IS NOT NULL THEN
                             err_code := 'invalid_amount';
-                            err_msg := format('''%s'' is not an ISO 4217 currency code', s_cur[m]);
                             EXIT one;
                         END IF;
-                        IF places < 0 THEN
-                            err_code := 'invalid_amount';
-                            err_msg := format('%s has no minor unit in ISO 4217 and cannot '
-                                              'be booked', upper(s_cur[m]));
-                            EXIT one;
-                        END IF;
-                        amt := s_amt[m]::numeric;
-                        IF amt = 'NaN'::numeric OR amt <= 0 THEN
-                            err_code := 'invalid_amount';
-                            err_msg := format('amount must be greater than zero, got %s', s_amt[m]);
-                            EXIT one;
-                        END IF;
-                        IF scale(trim_scale(amt)) > places THEN
-                            err_code := 'invalid_amount';
-                            err_msg := format('amount %s has more decimals than %s allows (%s)',
-                                              s_amt[m], s_cur[m], places);
-                            EXIT one;
-                        END IF;
-                        amt := round(amt, places);
+                        amt := round(s_amt[m]::numeric, ledger_currency_exponent(upper(s_cur[m])));
                         IF s_d[m] IS NULL THEN
                             err_code := 'invalid_transfer';
                             err_msg := 'debit_account_id is required';
@@ -335,38 +317,10 @@ BEGIN
                         ELSE
                             ndp := ndp + amt; ncp := ncp + amt;
                         END IF;
-                        IF NOT a_neg[di] AND ndp + npd > a_cp[di] THEN
-                            err_code := 'exceeds_credits';
-                            err_msg := format('insufficient funds: debits of account %s would '
-                                              'exceed its credits', a_id[di]);
-                            EXIT one;
-                        END IF;
-                        IF a_cmned[ci] AND ncp + npc > a_dp[ci] THEN
-                            err_code := 'exceeds_debits';
-                            err_msg := format('credits of account %s would exceed its debits',
-                                              a_id[ci]);
-                            EXIT one;
-                        END IF;
-                        IF multi THEN
-                            FOREACH p IN ARRAY ARRAY[di, ci] LOOP
-                                u_n := u_n + 1;
-                                u_kind[u_n] := 'a'; u_idx[u_n] := p;
-                                u_n1[u_n] := a_dp[p]; u_n2[u_n] := a_cp[p];
-                                u_n3[u_n] := a_pd[p]; u_n4[u_n] := a_pc[p]; u_b1[u_n] := a_t[p];
-                            END LOOP;
-                        END IF;
-                        a_dp[di] := ndp; a_pd[di] := npd; a_cp[ci] := ncp; a_pc[ci] := npc;
-                        a_t[di] := true; a_t[ci] := true;
-                        kx := ns + m;
-                        k_id[kx] := s_id[m]; k_kind[kx] := s_kind[m];
-                        k_d[kx] := a_id[di]; k_c[kx] := a_id[ci]; k_di[kx] := di; k_ci[kx] := ci;
-                        k_amt[kx] := amt; k_cur[kx] := s_cur[m];
-                        k_code[kx] := s_code[m]; k_ref[kx] := s_ref[m];
-                        k_pid[kx] := NULL; k_to[kx] := s_to[m];
+                        k_cur[kx] := s_cur[m]; k_pid[kx] := NULL; k_to[kx] := s_to[m];
                         k_exp[kx] := CASE WHEN s_to[m] IS NULL THEN NULL
                                           ELSE at + make_interval(secs => s_to[m]) END;
                         k_state[kx] := CASE WHEN s_kind[m] = 'pending' THEN 'pending' END;
-                        k_created[kx] := at;
                     ELSE
                         -- post_pending, void_pending, expire_pending: resolve a hold once
                         IF s_pid[m] IS NULL THEN
@@ -402,47 +356,27 @@ BEGIN
                             err_msg := format('pending transfer %s has expired', k_id[pk]);
                             EXIT one;
                         END IF;
-                        IF s_d[m] IS NOT NULL AND s_d[m] <> k_d[pk] THEN
+                        -- fields a resolution may repeat must match the hold's
+                        field := CASE WHEN s_d[m] <> k_d[pk] THEN 'debit_account_id'
+                                      WHEN s_c[m] <> k_c[pk] THEN 'credit_account_id'
+                                      WHEN s_cur[m] <> k_cur[pk] THEN 'currency' END;
+                        IF field IS NOT NULL THEN
                             err_code := 'invalid_transfer';
-                            err_msg := format('debit_account_id ''%s'' differs from the pending '
-                                              'transfer''s', s_d[m]);
-                            EXIT one;
-                        END IF;
-                        IF s_c[m] IS NOT NULL AND s_c[m] <> k_c[pk] THEN
-                            err_code := 'invalid_transfer';
-                            err_msg := format('credit_account_id ''%s'' differs from the pending '
-                                              'transfer''s', s_c[m]);
-                            EXIT one;
-                        END IF;
-                        IF s_cur[m] IS NOT NULL AND s_cur[m] <> k_cur[pk] THEN
-                            err_code := 'invalid_transfer';
-                            err_msg := format('currency ''%s'' differs from the pending '
-                                              'transfer''s', s_cur[m]);
+                            err_msg := format('%s %L differs from the pending transfer''s', field,
+                                              CASE field WHEN 'debit_account_id' THEN s_d[m]
+                                                         WHEN 'credit_account_id' THEN s_c[m]
+                                                         ELSE s_cur[m] END);
                             EXIT one;
                         END IF;
                         amt := k_amt[pk];
                         IF s_amt[m] IS NOT NULL THEN
-                            places := ledger_currency_exponent(upper(k_cur[pk]));
-                            IF places IS NULL OR places < 0 THEN
+                            err_msg := ledger_amount_problem(s_amt[m], k_cur[pk]);
+                            IF err_msg IS NOT NULL THEN
                                 err_code := 'invalid_amount';
-                                err_msg := format('%s has no minor unit in ISO 4217 and cannot be '
-                                                  'booked', k_cur[pk]);
                                 EXIT one;
                             END IF;
-                            amt := s_amt[m]::numeric;
-                            IF amt = 'NaN'::numeric OR amt <= 0 THEN
-                                err_code := 'invalid_amount';
-                                err_msg := format('amount must be greater than zero, got %s',
-                                                  s_amt[m]);
-                                EXIT one;
-                            END IF;
-                            IF scale(trim_scale(amt)) > places THEN
-                                err_code := 'invalid_amount';
-                                err_msg := format('amount %s has more decimals than %s allows (%s)',
-                                                  s_amt[m], k_cur[pk], places);
-                                EXIT one;
-                            END IF;
-                            amt := round(amt, places);
+                            amt := round(s_amt[m]::numeric,
+                                         ledger_currency_exponent(upper(k_cur[pk])));
                             IF amt > k_amt[pk] THEN
                                 err_code := 'exceeds_pending_transfer_amount';
                                 err_msg := format('amount %s exceeds the pending amount %s', amt,
@@ -477,50 +411,51 @@ BEGIN
                         IF posting THEN
                             ndp := ndp + amt; ncp := ncp + amt;
                         END IF;
-                        IF NOT a_neg[di] AND ndp + npd > a_cp[di] THEN
-                            err_code := 'exceeds_credits';
-                            err_msg := format('insufficient funds: debits of account %s would '
-                                              'exceed its credits', a_id[di]);
-                            EXIT one;
-                        END IF;
-                        IF a_cmned[ci] AND ncp + npc > a_dp[ci] THEN
-                            err_code := 'exceeds_debits';
-                            err_msg := format('credits of account %s would exceed its debits',
-                                              a_id[ci]);
-                            EXIT one;
-                        END IF;
-                        new_state := CASE s_kind[m] WHEN 'post_pending' THEN 'posted'
-                                                    WHEN 'void_pending' THEN 'voided'
-                                                    ELSE 'expired' END;
-                        IF multi THEN
-                            FOREACH p IN ARRAY ARRAY[di, ci] LOOP
-                                u_n := u_n + 1;
-                                u_kind[u_n] := 'a'; u_idx[u_n] := p;
-                                u_n1[u_n] := a_dp[p]; u_n2[u_n] := a_cp[p];
-                                u_n3[u_n] := a_pd[p]; u_n4[u_n] := a_pc[p]; u_b1[u_n] := a_t[p];
-                            END LOOP;
+                        k_cur[kx] := k_cur[pk]; k_pid[kx] := k_id[pk]; k_to[kx] := NULL;
+                        k_exp[kx] := NULL; k_state[kx] := NULL;
+                    END IF;
+                    -- both kinds: the flags on the new balances, then apply (undoably)
+                    IF NOT a_neg[di] AND ndp + npd > a_cp[di] THEN
+                        err_code := 'exceeds_credits';
+                        err_msg := format('insufficient funds: debits of account %s would '
+                                          'exceed its credits', a_id[di]);
+                        EXIT one;
+                    END IF;
+                    IF a_cmned[ci] AND ncp + npc > a_dp[ci] THEN
+                        err_code := 'exceeds_debits';
+                        err_msg := format('credits of account %s would exceed its debits',
+                                          a_id[ci]);
+                        EXIT one;
+                    END IF;
+                    IF multi THEN
+                        FOREACH p IN ARRAY ARRAY[di, ci] LOOP
+                            u_n := u_n + 1;
+                            u_kind[u_n] := 'a'; u_idx[u_n] := p;
+                            u_n1[u_n] := a_dp[p]; u_n2[u_n] := a_cp[p];
+                            u_n3[u_n] := a_pd[p]; u_n4[u_n] := a_pc[p]; u_b1[u_n] := a_t[p];
+                        END LOOP;
+                        IF pk IS NOT NULL THEN
                             u_n := u_n + 1;
                             u_kind[u_n] := 'k'; u_idx[u_n] := pk;
                             u_txt[u_n] := k_state[pk]; u_b1[u_n] := k_changed[pk];
                         END IF;
-                        a_dp[di] := ndp; a_pd[di] := npd; a_cp[ci] := ncp; a_pc[ci] := npc;
-                        a_t[di] := true; a_t[ci] := true;
-                        k_state[pk] := new_state;
-                        IF pk <= ns THEN
-                            k_changed[pk] := true;
-                        END IF;
-                        kx := ns + m;
-                        k_id[kx] := s_id[m]; k_kind[kx] := s_kind[m];
-                        k_d[kx] := k_d[pk]; k_c[kx] := k_c[pk]; k_di[kx] := di; k_ci[kx] := ci;
-                        k_amt[kx] := amt; k_cur[kx] := k_cur[pk];
-                        k_code[kx] := s_code[m]; k_ref[kx] := s_ref[m];
-                        k_pid[kx] := k_id[pk]; k_to[kx] := NULL; k_exp[kx] := NULL;
-                        k_state[kx] := NULL; k_created[kx] := at;
-                    END IF;
-                    IF multi THEN
                         u_n := u_n + 1;
                         u_kind[u_n] := 'g'; u_idx[u_n] := s_lead[m]; u_int[u_n] := g[s_lead[m]];
                     END IF;
+                    a_dp[di] := ndp; a_pd[di] := npd; a_cp[ci] := ncp; a_pc[ci] := npc;
+                    a_t[di] := true; a_t[ci] := true;
+                    IF pk IS NOT NULL THEN
+                        k_state[pk] := CASE s_kind[m] WHEN 'post_pending' THEN 'posted'
+                                                      WHEN 'void_pending' THEN 'voided'
+                                                      ELSE 'expired' END;
+                        IF pk <= ns THEN
+                            k_changed[pk] := true;
+                        END IF;
+                    END IF;
+                    k_id[kx] := s_id[m]; k_kind[kx] := s_kind[m];
+                    k_d[kx] := a_id[di]; k_c[kx] := a_id[ci]; k_di[kx] := di; k_ci[kx] := ci;
+                    k_amt[kx] := amt; k_code[kx] := s_code[m]; k_ref[kx] := s_ref[m];
+                    k_created[kx] := at;
                     g[s_lead[m]] := kx;
                     r_out[m] := 'created';
                     r_k[m] := kx;
@@ -684,11 +619,40 @@ def exponent_function() -> str:
     )
 
 
+AMOUNT_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION ledger_amount_problem(amount text, currency text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $fn$
+-- Why `amount` cannot be booked in `currency` (never rounded), or NULL when it can.
+DECLARE
+    places int := ledger_currency_exponent(upper(currency));
+    value numeric;
+BEGIN
+    IF places IS NULL THEN
+        RETURN format('''%s'' is not an ISO 4217 currency code', currency);
+    END IF;
+    IF places < 0 THEN
+        RETURN format('%s has no minor unit in ISO 4217 and cannot be booked', upper(currency));
+    END IF;
+    value := amount::numeric;
+    IF value = 'NaN'::numeric OR value <= 0 THEN
+        RETURN format('amount must be greater than zero, got %s', amount);
+    END IF;
+    IF scale(trim_scale(value)) > places THEN
+        RETURN format('amount %s has more decimals than %s allows (%s)', amount, currency, places);
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+"""
+
+
 def upgrade() -> None:
     op.execute(exponent_function())
+    op.execute(AMOUNT_FUNCTION)
     op.execute(FUNCTION)
 
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS ledger_create_transfers(jsonb, timestamptz)")
+    op.execute("DROP FUNCTION IF EXISTS ledger_amount_problem(text, text)")
     op.execute("DROP FUNCTION IF EXISTS ledger_currency_exponent(text)")
