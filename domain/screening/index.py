@@ -214,8 +214,9 @@ class SanctionsIndex:
         if norm.arabic:
             # Rare, and compared by skeleton in `compare`: every candidate gets scored.
             return [(int(i), None) for i in ids]
-        same = self._arabic[ids] == norm.arabic
-        width = int(self._lengths[ids].max())
+        same = ~self._arabic[ids]
+        lengths = self._lengths[ids]
+        width = int(lengths.max())
         tokens = self._token_ids[ids, :width]
         valid = (tokens >= 0) & same[:, None]
         vocab = np.unique(tokens[valid])
@@ -223,28 +224,28 @@ class SanctionsIndex:
             return [(int(i), None) for i in ids[: self.fully_scored]]
         query = TokenFeatures.of(norm.tokens, norm.phonetics, self._phonetic_ids)
         matrix = similarity_array(query, self._vocab.take(vocab))
-        padded = np.hstack([matrix, np.zeros((len(norm.tokens), 1))])
-        columns = np.where(valid, np.searchsorted(vocab, tokens), vocab.size)
-        grids = padded[:, columns]  # query token x candidate x candidate token
+        # query token x candidate x candidate token; padding and other-script names 0
+        columns = np.minimum(np.searchsorted(vocab, tokens), vocab.size - 1)
+        grids = matrix[:, columns] * valid
         if len(ids) > self.fully_scored:
             weights = np.asarray(norm.weights)
             query_cover = weights @ grids.max(axis=2) / weights.sum()
-            cand_weights = self._token_weights[ids, :width] * valid
+            cand_weights = self._token_weights[ids, :width]  # 0 on padding
             cand_total = np.maximum(cand_weights.sum(axis=1), 1e-9)
             cand_cover = (cand_weights * grids.max(axis=0)).sum(axis=1) / cand_total
             coverage = np.where(same, query_cover + cand_cover, 3.0)
             keep = np.sort(np.argsort(-coverage, kind="stable")[: self.fully_scored])
-        else:
-            keep = np.arange(len(ids))
-        out: list[tuple[int, list[list[float]] | None]] = []
-        for k in keep:
-            name_no = int(ids[k])
-            if not same[k]:
-                out.append((name_no, None))
-                continue
-            n_tokens = len(self.names[name_no].norm.tokens)
-            out.append((name_no, grids[:, k, :n_tokens].tolist()))
-        return out
+            ids, same, lengths, grids = ids[keep], same[keep], lengths[keep], grids[:, keep]
+        return [
+            (name_no, [row[:n_tokens] for row in grid] if is_same else None)
+            for name_no, is_same, n_tokens, grid in zip(
+                ids.tolist(),
+                same.tolist(),
+                lengths.tolist(),
+                grids.transpose(1, 0, 2).tolist(),
+                strict=True,
+            )
+        ]
 
     def search(
         self, query: ScreenPartyInput, threshold: float, limit: int = 10

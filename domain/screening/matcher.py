@@ -104,42 +104,42 @@ class TokenFeatures:
     """What `similarity_array` needs of a list of tokens, as arrays.
 
     The index computes these once for its whole vocabulary and gathers a query's
-    candidate tokens by id, so a query pays for no string handling beyond one rapidfuzz
-    call."""
+    candidate tokens by id (one gather for the strings, one for the numbers), so a query
+    pays for no string handling beyond one rapidfuzz call."""
 
-    tokens: list[str]
-    length: npt.NDArray[np.int64]
-    first: npt.NDArray[np.int64]
-    vowel: npt.NDArray[np.bool_]
-    digit: npt.NDArray[np.bool_]
-    phonetic: npt.NDArray[np.int64]
-    """Ids in a phonetic-code vocabulary shared by both sides (-1: not in it)."""
-    articled: npt.NDArray[np.bool_]
+    token_array: npt.NDArray[np.object_]
+    features: npt.NDArray[np.int64]
+    """One row per feature (`LENGTH` ... `ARTICLED`), one column per token; `PHONETIC` is an
+    id in a phonetic-code vocabulary shared by both sides (-1: not in it)."""
+
+    LENGTH, FIRST, VOWEL, DIGIT, PHONETIC, ARTICLED = range(6)
 
     @classmethod
     def of(
         cls, tokens: Sequence[str], phonetics: Sequence[str], phonetic_ids: dict[str, int]
     ) -> TokenFeatures:
-        return cls(
-            tokens=list(tokens),
-            length=np.array([len(t) for t in tokens], dtype=np.int64),
-            first=np.array([ord(t[0]) for t in tokens], dtype=np.int64),
-            vowel=np.array([t[0] in _VOWELS for t in tokens], dtype=bool),
-            digit=np.array([t.isdigit() for t in tokens], dtype=bool),
-            phonetic=np.array([phonetic_ids.get(p, -1) for p in phonetics], dtype=np.int64),
-            articled=np.array([t[:2] in _ARTICLES and len(t) >= 5 for t in tokens], dtype=bool),
-        )
+        array = np.empty(len(tokens), dtype=object)
+        array[:] = list(tokens)
+        features = np.array(
+            [
+                [len(t) for t in tokens],
+                [ord(t[0]) for t in tokens],
+                [t[0] in _VOWELS for t in tokens],
+                [t.isdigit() for t in tokens],
+                [phonetic_ids.get(p, -1) for p in phonetics],
+                [t[:2] in _ARTICLES and len(t) >= 5 for t in tokens],
+            ],
+            dtype=np.int64,
+        ).reshape(6, len(tokens))
+        return cls(array, features)
+
+    @property
+    def tokens(self) -> list[str]:
+        out: list[str] = self.token_array.tolist()
+        return out
 
     def take(self, ids: npt.NDArray[np.int64]) -> TokenFeatures:
-        return TokenFeatures(
-            [self.tokens[i] for i in ids],
-            self.length[ids],
-            self.first[ids],
-            self.vowel[ids],
-            self.digit[ids],
-            self.phonetic[ids],
-            self.articled[ids],
-        )
+        return TokenFeatures(self.token_array[ids], self.features[:, ids])
 
 
 def similarity_matrix(
@@ -165,41 +165,48 @@ def similarity_array(a: TokenFeatures, b: TokenFeatures) -> npt.NDArray[np.float
     masks replace as many Python calls. Same rules in the same order, so the values are
     the ones `token_similarity` gives (a test holds them equal).
     """
-    edit = process.cdist(a.tokens, b.tokens, scorer=OSA.normalized_similarity, dtype=np.float64)
-    common = process.cdist(a.tokens, b.tokens, scorer=Prefix.similarity, dtype=np.int32)
-    min_len = np.minimum(a.length[:, None], b.length[None, :])
-    same_first = a.first[:, None] == b.first[None, :]
+    a_tokens, b_tokens = a.tokens, b.tokens
+    edit = process.cdist(a_tokens, b_tokens, scorer=OSA.normalized_similarity, dtype=np.float64)
+    common = process.cdist(a_tokens, b_tokens, scorer=Prefix.similarity, dtype=np.int32)
+    fa, fb = a.features[:, :, None], b.features[:, None, :]
+    min_len = np.minimum(fa[TokenFeatures.LENGTH], fb[TokenFeatures.LENGTH])
+    long_prefix = min_len >= PREFIX_MIN_LEN
+    long_phonetic = long_prefix if PHONETIC_MIN_LEN == PREFIX_MIN_LEN else min_len >= PHONETIC_MIN_LEN
+    same_first = fa[TokenFeatures.FIRST] == fb[TokenFeatures.FIRST]
 
     sim = np.maximum(0.0, 1.0 - (1.0 - edit) * EDIT_STEEPNESS)
-    letters = np.where(
-        same_first | (a.vowel[:, None] & b.vowel[None, :]), sim, sim * FIRST_LETTER_FACTOR
-    )
-    prefix = (common >= min_len) & (min_len >= PREFIX_MIN_LEN)
+    alike_start = same_first | ((fa[TokenFeatures.VOWEL] & fb[TokenFeatures.VOWEL]) == 1)
+    letters = np.where(alike_start, sim, sim * FIRST_LETTER_FACTOR)
+    prefix = (common >= min_len) & long_prefix
     letters = np.where(prefix, np.maximum(letters, PREFIX_SIM), letters)
+    # A code outside the shared vocabulary (-1) equals nothing: -2 on a's side.
+    a_codes = fa[TokenFeatures.PHONETIC]
     phonetic = (
-        (a.phonetic[:, None] == b.phonetic[None, :])
-        & (a.phonetic[:, None] >= 0)
-        & (min_len >= PHONETIC_MIN_LEN)
+        (np.where(a_codes >= 0, a_codes, -2) == fb[TokenFeatures.PHONETIC])
+        & long_phonetic
         & (edit >= PHONETIC_MIN_EDIT_SIM)
     )
     out = np.where(phonetic, np.maximum(sim, PHONETIC_SIM), letters)
     # "albakur" / "bakur": few tokens start with an article, so look those up directly.
-    for row in np.flatnonzero(a.articled):
-        bare = a.tokens[row][2:]
-        for col, tb in enumerate(b.tokens):
+    a_articled = np.flatnonzero(a.features[TokenFeatures.ARTICLED])
+    for row in a_articled:
+        bare = a_tokens[row][2:]
+        for col, tb in enumerate(b_tokens):
             if tb == bare:
                 out[row, col] = ARTICLE_SIM
-    if a.articled.size and b.articled.any():
-        for articled_col in np.flatnonzero(b.articled):
-            bare = b.tokens[articled_col][2:]
-            for row_no, ta in enumerate(a.tokens):
+    if len(a_tokens):
+        for articled_col in np.flatnonzero(b.features[TokenFeatures.ARTICLED]):
+            bare = b_tokens[articled_col][2:]
+            for row_no, ta in enumerate(a_tokens):
                 if ta == bare:
                     out[row_no, articled_col] = ARTICLE_SIM
-    digits = a.digit[:, None] | b.digit[None, :]
-    out = np.where(digits, 0.0, out)
-    initial = (a.length[:, None] == 1) | (b.length[None, :] == 1)
-    out = np.where(initial, np.where(same_first, INITIAL_SIM, 0.0), out)
-    return np.where(edit >= 1.0, 1.0, out)
+    # Digits score 0, initials 0.7 on the same first letter, identical tokens 1.
+    digits = (fa[TokenFeatures.DIGIT] | fb[TokenFeatures.DIGIT]) == 1
+    initial = min_len == 1
+    out[digits] = 0.0
+    out[initial] = np.where(same_first[initial], INITIAL_SIM, 0.0)
+    out[edit >= 1.0] = 1.0
+    return out
 
 
 def _pairwise(a: NormName, b: NormName) -> list[list[float]]:
@@ -209,27 +216,29 @@ def _pairwise(a: NormName, b: NormName) -> list[list[float]]:
     ]
 
 
-def _truncated(name: NormName, pos: int, other: str) -> bool:
-    """Is token `pos` a strict prefix of `other` (the caller passes a name's last token)?"""
-    token = name.tokens[pos]
-    return TRUNCATED_MIN_LEN <= len(token) < len(other) and other.startswith(token)
-
-
 def _aligned(a: NormName, b: NormName, org: bool, sims: Sequence[Sequence[float]]) -> float:
     """Greedy best-first token alignment; `sims[i][j]` is a.tokens[i] vs b.tokens[j]."""
     if len(a.tokens) > len(b.tokens):
         a, b = b, a
-        sims = [list(col) for col in zip(*sims, strict=True)]
-    grid = [list(row) for row in sims]
+        grid = [list(col) for col in zip(*sims, strict=True)]
+    else:
+        grid = [list(row) for row in sims]
+    a_tokens, b_tokens = a.tokens, b.tokens
     # A field length limit cuts a name's last token short ("... Mendoza Figu").
     if not a.arabic:
-        last_a, last_b = len(a.tokens) - 1, len(b.tokens) - 1
-        for j, tb in enumerate(b.tokens):
-            if grid[last_a][j] < TRUNCATED_SIM and _truncated(a, last_a, tb):
-                grid[last_a][j] = TRUNCATED_SIM
-        for i, ta in enumerate(a.tokens):
-            if grid[i][last_b] < TRUNCATED_SIM and _truncated(b, last_b, ta):
-                grid[i][last_b] = TRUNCATED_SIM
+        # Each name's last token against every token of the other, in this order.
+        cut = a_tokens[-1]
+        if len(cut) >= TRUNCATED_MIN_LEN:
+            last_row = grid[-1]
+            for j, tb in enumerate(b_tokens):
+                if last_row[j] < TRUNCATED_SIM and len(cut) < len(tb) and tb.startswith(cut):
+                    last_row[j] = TRUNCATED_SIM
+        cut = b_tokens[-1]
+        if len(cut) >= TRUNCATED_MIN_LEN:
+            for i, ta in enumerate(a_tokens):
+                row = grid[i]
+                if row[-1] < TRUNCATED_SIM and len(cut) < len(ta) and ta.startswith(cut):
+                    row[-1] = TRUNCATED_SIM
     pairs = [
         (sim, i, j)
         for i, row in enumerate(grid)
@@ -237,27 +246,32 @@ def _aligned(a: NormName, b: NormName, org: bool, sims: Sequence[Sequence[float]
         if sim >= MIN_TOKEN_SIM
     ]
     pairs.sort(reverse=True)
-    used_a: set[int] = set()
-    used_b: set[int] = set()
+    free_a = [True] * len(a_tokens)
+    free_b = [True] * len(b_tokens)
+    unpaired = len(a_tokens)
+    a_weights, b_weights = a.weights, b.weights
     matched = 0.0
     matched_weight = 0.0
     for sim, i, j in pairs:
-        if i in used_a or j in used_b:
+        if not (free_a[i] and free_b[j]):
             continue
-        used_a.add(i)
-        used_b.add(j)
-        w = a.weights[i] + b.weights[j]
-        if len(a.tokens[i]) == 1 or len(b.tokens[j]) == 1:
+        free_a[i] = free_b[j] = False
+        if len(a_tokens[i]) == 1 or len(b_tokens[j]) == 1:
             w = INITIAL_WEIGHT  # an initial confirms little, whatever it abbreviates
+        else:
+            w = a_weights[i] + b_weights[j]
         matched += sim * w
         matched_weight += w
-    missing_a = sum(w for i, w in enumerate(a.weights) if i not in used_a)
-    unpaired_b = sorted((w for j, w in enumerate(b.weights) if j not in used_b), reverse=True)
+        unpaired -= 1
+        if not unpaired:
+            break  # a is the shorter name: every later pair has a used token
+    missing_a = sum(w for w, free in zip(a_weights, free_a, strict=True) if free)
+    unpaired_b = sorted((w for w, free in zip(b_weights, free_b, strict=True) if free), reverse=True)
     # Only as many tokens as the longer name has in excess can be "omitted middle names";
     # the rest disagree outright. A one-token name matching one token of a longer name is a
     # shared surname, not a match, so nothing is excused then.
-    excused = len(b.tokens) - len(a.tokens)
-    extra_cost = 1.0 if len(a.tokens) == 1 else EXTRA_TOKEN_COST[org]
+    excused = len(b_tokens) - len(a_tokens)
+    extra_cost = 1.0 if len(a_tokens) == 1 else EXTRA_TOKEN_COST[org]
     conflicting = sum(unpaired_b[excused:])
     penalty = extra_cost * sum(unpaired_b[:excused]) + conflicting
     # Tokens unpaired on both sides contradict each other (different given names of two
