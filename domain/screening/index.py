@@ -19,15 +19,19 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from rapidfuzz.distance import Levenshtein
 
 from domain.screening.entities import ListEntry, ListLoadError, LoadedList
 from domain.screening.loaders import list_files, load_lists
 from domain.screening.matcher import (
+    JOINED_MIN_SIM,
     MATCHER_VERSION,
+    TRUNCATED_SIM,
     TokenFeatures,
     compare,
+    may_reach,
     qualify,
-    similarity_array,
+    similarity_parts,
 )
 from domain.screening.normalize import ORG_SCHEMAS, NormName, normalize_name
 from models.screening import (
@@ -46,6 +50,9 @@ FULLY_SCORED = 16
 """Of those, names given the full token alignment, ranked by weighted query coverage."""
 MAX_POSTING_SHARE = 0.2
 """Keys filed under more than this share of all names are too common to block on."""
+QUALIFIER_HEADROOM = 0.15
+"""More than qualifiers can add to a name score (DOB and country agreeing: +0.10): a name
+scoring below threshold minus this is no hit whatever the query's DOB and country."""
 
 
 def token_keys(token: str, phonetic: str) -> list[str]:
@@ -121,6 +128,7 @@ class SanctionsIndex:
         self._token_weights = np.zeros((len(self.names), width))
         self._arabic = np.array([n.norm.arabic for n in self.names], dtype=bool)
         self._lengths = np.array([len(n.norm.tokens) for n in self.names], dtype=np.int64)
+        self._joined = [n.norm.joined for n in self.names]
         for name_no, indexed in enumerate(self.names):
             for pos, (tok, pho) in enumerate(
                 zip(indexed.norm.tokens, indexed.norm.phonetics, strict=True)
@@ -137,6 +145,10 @@ class SanctionsIndex:
             codes.setdefault(code, len(codes))
         self._phonetic_ids = codes
         self._vocab = TokenFeatures.of(self._vocab_tokens, self._vocab_phonetics, codes)
+        self._token_initial = np.zeros_like(self._token_ids, dtype=bool)
+        for name_no, indexed in enumerate(self.names):
+            for pos, tok in enumerate(indexed.norm.tokens):
+                self._token_initial[name_no, pos] = len(tok) == 1
         total = max(len(self.names), 1)
         self._postings: dict[str, tuple[npt.NDArray[np.int64], float]] = {}
         for key, ids in postings.items():
@@ -199,16 +211,19 @@ class SanctionsIndex:
         return result
 
     def _shortlist(
-        self, norm: NormName, candidates: list[int]
+        self, norm: NormName, candidates: list[int], floor: float = 0.0
     ) -> list[tuple[int, list[list[float]] | None]]:
         """The `FULLY_SCORED` candidates whose tokens best cover the query's, by weight,
-        each with its token-similarity grid against the query.
+        each with its token-similarity grid against the query; less those whose name
+        score certainly stays below `floor`.
 
         One similarity matrix of the query against every distinct candidate token (one
         rapidfuzz call) gives each query token's best match in each candidate; that
         weighted coverage, both ways, ranks candidates far better than shared blocking
-        keys, and only the best get the full alignment. Names in the other script (Arabic
-        skeletons vs Latin) are compared by `compare` itself and always kept.
+        keys, and only the best get the full alignment. Of those, `may_reach` bounds the
+        alignment score from the same grids, so most candidates of a name on no list are
+        dropped without one. Names in the other script (Arabic skeletons vs Latin) are
+        compared by `compare` itself and always kept.
         """
         ids = np.asarray(candidates, dtype=np.int64)
         if norm.arabic:
@@ -223,12 +238,12 @@ class SanctionsIndex:
         if vocab.size == 0:
             return [(int(i), None) for i in ids[: self.fully_scored]]
         query = TokenFeatures.of(norm.tokens, norm.phonetics, self._phonetic_ids)
-        matrix = similarity_array(query, self._vocab.take(vocab))
+        matrix, cut = similarity_parts(query, self._vocab.take(vocab))
         # query token x candidate x candidate token; padding and other-script names 0
         columns = np.minimum(np.searchsorted(vocab, tokens), vocab.size - 1)
         grids = matrix[:, columns] * valid
+        weights = np.asarray(norm.weights)
         if len(ids) > self.fully_scored:
-            weights = np.asarray(norm.weights)
             query_cover = weights @ grids.max(axis=2) / weights.sum()
             cand_weights = self._token_weights[ids, :width]  # 0 on padding
             cand_total = np.maximum(cand_weights.sum(axis=1), 1e-9)
@@ -236,6 +251,23 @@ class SanctionsIndex:
             coverage = np.where(same, query_cover + cand_cover, 3.0)
             keep = np.sort(np.argsort(-coverage, kind="stable")[: self.fully_scored])
             ids, same, lengths, grids = ids[keep], same[keep], lengths[keep], grids[:, keep]
+            columns, valid = columns[keep], valid[keep]
+        if floor > 0.0:
+            upper = np.where(cut, np.maximum(matrix, TRUNCATED_SIM), matrix)[:, columns] * valid
+            reach = may_reach(
+                upper,
+                weights,
+                np.array([len(t) == 1 for t in norm.tokens]),
+                self._token_weights[ids, :width] * valid,
+                self._token_initial[ids, :width],
+                floor,
+            )
+            reach |= ~same
+            for k in np.flatnonzero(~reach & (lengths != len(norm.tokens))):
+                # `compare` may score split or merged tokens on the joined strings.
+                joined = self._joined[ids[k]]
+                reach[k] = Levenshtein.normalized_similarity(norm.joined, joined) >= JOINED_MIN_SIM
+            ids, same, lengths, grids = ids[reach], same[reach], lengths[reach], grids[:, reach]
         return [
             (name_no, [row[:n_tokens] for row in grid] if is_same else None)
             for name_no, is_same, n_tokens, grid in zip(
@@ -259,12 +291,13 @@ class SanctionsIndex:
         candidates = self._candidates(norm)
         if not candidates:
             return []
-        for name_no, sims in self._shortlist(norm, candidates):
+        floor = threshold - QUALIFIER_HEADROOM
+        for name_no, sims in self._shortlist(norm, candidates, floor):
             indexed = self.names[name_no]
             entry = self.entries[indexed.entry]
             org = query_org and entry.schema in ORG_SCHEMAS
             name_score, method = compare(norm, indexed.norm, org, sims)
-            if name_score < threshold - 0.15:
+            if name_score < floor:
                 continue  # no qualifier can lift it over the threshold
             qualified = qualify(
                 name_score,

@@ -165,13 +165,21 @@ def similarity_array(a: TokenFeatures, b: TokenFeatures) -> npt.NDArray[np.float
     masks replace as many Python calls. Same rules in the same order, so the values are
     the ones `token_similarity` gives (a test holds them equal).
     """
+    return similarity_parts(a, b)[0]
+
+
+def similarity_parts(
+    a: TokenFeatures, b: TokenFeatures
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """`similarity_array`, and where one token is a prefix of the other (at least
+    `TRUNCATED_MIN_LEN` letters): the pairs `_aligned` may raise to `TRUNCATED_SIM`."""
     a_tokens, b_tokens = a.tokens, b.tokens
     edit = process.cdist(a_tokens, b_tokens, scorer=OSA.normalized_similarity, dtype=np.float64)
     common = process.cdist(a_tokens, b_tokens, scorer=Prefix.similarity, dtype=np.int32)
     fa, fb = a.features[:, :, None], b.features[:, None, :]
     min_len = np.minimum(fa[TokenFeatures.LENGTH], fb[TokenFeatures.LENGTH])
     long_prefix = min_len >= PREFIX_MIN_LEN
-    long_phonetic = long_prefix if PHONETIC_MIN_LEN == PREFIX_MIN_LEN else min_len >= PHONETIC_MIN_LEN
+    long_phonetic = min_len >= PHONETIC_MIN_LEN
     same_first = fa[TokenFeatures.FIRST] == fb[TokenFeatures.FIRST]
 
     sim = np.maximum(0.0, 1.0 - (1.0 - edit) * EDIT_STEEPNESS)
@@ -206,7 +214,7 @@ def similarity_array(a: TokenFeatures, b: TokenFeatures) -> npt.NDArray[np.float
     out[digits] = 0.0
     out[initial] = np.where(same_first[initial], INITIAL_SIM, 0.0)
     out[edit >= 1.0] = 1.0
-    return out
+    return out, (common >= min_len) & (min_len >= TRUNCATED_MIN_LEN)
 
 
 def _pairwise(a: NormName, b: NormName) -> list[list[float]]:
@@ -266,7 +274,8 @@ def _aligned(a: NormName, b: NormName, org: bool, sims: Sequence[Sequence[float]
         if not unpaired:
             break  # a is the shorter name: every later pair has a used token
     missing_a = sum(w for w, free in zip(a_weights, free_a, strict=True) if free)
-    unpaired_b = sorted((w for w, free in zip(b_weights, free_b, strict=True) if free), reverse=True)
+    unpaired_b = [w for w, free in zip(b_weights, free_b, strict=True) if free]
+    unpaired_b.sort(reverse=True)
     # Only as many tokens as the longer name has in excess can be "omitted middle names";
     # the rest disagree outright. A one-token name matching one token of a longer name is a
     # shared surname, not a match, so nothing is excused then.
@@ -280,6 +289,41 @@ def _aligned(a: NormName, b: NormName, org: bool, sims: Sequence[Sequence[float]
         penalty += CONFLICT_COST * (missing_a + conflicting) / 2
     denom = matched_weight + missing_a + penalty
     return matched / denom if denom else 0.0
+
+
+UNPAIRED_MIN_COST = min(1.0, *EXTRA_TOKEN_COST.values())
+"""The least share of its weight an unpaired token costs in `_aligned`, on either side."""
+
+
+def may_reach(
+    upper: npt.NDArray[np.float64],
+    a_weights: npt.NDArray[np.float64],
+    a_initial: npt.NDArray[np.bool_],
+    b_weights: npt.NDArray[np.float64],
+    b_initial: npt.NDArray[np.bool_],
+    floor: float,
+) -> npt.NDArray[np.bool_]:
+    """For many candidates b at once: can `_aligned(a, b)` reach `floor`? False only
+    when it certainly cannot, so a caller may skip the alignment of those.
+
+    `upper[i, k, j]` bounds the similarity `_aligned` may use for a.tokens[i] and token j
+    of candidate k (after its truncation rule); padding has weight 0. For any alignment,
+    score >= floor needs N - floor * D >= 0, where N = sum of sim * w over the pairs and D
+    = their w plus what unpaired tokens cost, at least `UNPAIRED_MIN_COST` times their
+    weight on either side. So N - floor * D <= -floor * c * (all weights) + the sum over
+    pairs of gain(i, j) = (sim - floor) * w + floor * c * (weight i + weight j), and the
+    best set of pairs gains at most the sum over a's tokens of their best positive gain
+    (or the same over b's tokens): below 0, no alignment reaches `floor`.
+    """
+    pair_weights = a_weights[:, None, None] + b_weights[None, :, :]
+    w = np.where(a_initial[:, None, None] | b_initial[None, :, :], INITIAL_WEIGHT, pair_weights)
+    cost = floor * UNPAIRED_MIN_COST
+    gain = (upper - floor) * w + cost * pair_weights
+    best_a = np.maximum(gain.max(axis=2), 0.0).sum(axis=0)
+    best_b = np.maximum(gain.max(axis=0), 0.0).sum(axis=1)
+    baseline = cost * (a_weights.sum() + b_weights.sum(axis=1))
+    reachable: npt.NDArray[np.bool_] = np.minimum(best_a, best_b) - baseline >= -1e-9
+    return reachable
 
 
 def compare(
