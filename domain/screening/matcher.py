@@ -55,9 +55,22 @@ PREFIX_MIN_LEN = 5
 ARTICLE_SIM = 0.9
 _ARTICLES = frozenset({"al", "el", "ul"})
 _ARTICLE = re.compile(r"(?:al|el|ul)(\w{3,}) \1")
+SYLLABLE_MAX_LEN = 6
+SYLLABLE_SIM = 0.3
+"""Two short one-syllable tokens that differ only in their vowels, or only in their first
+consonant, are two names however alike they look or sound: 'kang' / 'kong' / 'yang',
+'zhang' / 'zheng', 'jian' / 'juan', 'jing' / 'bing'. In Chinese, Korean or Vietnamese
+romanisation the onset and the vowel are what tell syllables apart (and typists rarely
+miss a first letter). Longer tokens keep their edit and phonetic similarity: their vowels
+vary with transliteration ('ahmed' / 'ahmad', 'omar' / 'umar'); so does an inserted or
+doubled vowel ('shun' / 'shuen', 'farm' / 'faarm'), left to edit similarity."""
+_VOWEL_RUN = re.compile("[aeiou]+")
+_VOWEL = re.compile("[aeiou]")
 SINGLE_TOKEN_FACTOR = 0.75
 """A one-token person name against a longer one ('Aisha' / 'Aisha Yusuf') is at best a
-partial match, however rare the shared token."""
+partial match, however rare the shared token. Tokens that weigh little by definition
+(`LOW_WEIGHT`: the 'abd' split off 'Abdurrahman') do not count: 'Abdurrahman' is one
+name."""
 JOINED_MIN_SIM = 0.9
 """The joined-string comparison is for split or merged tokens ('abdel aziz' / 'abdelaziz'),
 which agree almost letter for letter; below this it only rewards shared generic words."""
@@ -65,7 +78,9 @@ EXTRA_TOKEN_COST = {True: 0.8, False: 0.55}
 """Fraction of its weight an unpaired token of the longer name costs (org, person)."""
 CONFLICT_COST = 0.5
 SPLIT_MERGE_DISCOUNT = 0.04
-WEAK_ALIAS_PENALTY = 0.08
+WEAK_ALIAS_PENALTY = 0.15
+"""OFAC calls its weak a.k.a.s (single names, nicknames) too broad to screen on alone: on
+a weak alias a name needs 0.85 to hit with no DOB or country agreeing."""
 
 DOB_EXACT_BONUS = 0.08
 DOB_YEAR_BONUS = 0.03
@@ -75,8 +90,27 @@ COUNTRY_MISMATCH_PENALTY = 0.04
 SCHEMA_MISMATCH_PENALTY = 0.2
 
 
+def syllable_keys(token: str) -> tuple[str, str]:
+    """Of a short one-syllable token: its vowels as placeholders ('zhang' -> 'zhVng', 'jian'
+    -> 'jVVn') and its first consonant as one ('kang' -> '?ang'). Two tokens sharing a key
+    are `SYLLABLE_SIM` apart at most. Any other token's keys equal no other token's."""
+    if len(token) <= SYLLABLE_MAX_LEN and token.isalpha() and len(_VOWEL_RUN.findall(token)) == 1:
+        onset = "?" + token[1:] if token[0] not in "aeiou" else "\0" + token
+        return _VOWEL.sub("V", token), onset
+    return "\0" + token, "\0" + token
+
+
 def token_similarity(a: str, pa: str, b: str, pb: str) -> float:
     """Similarity of two tokens in [0, 1], steeper than edit similarity (see constants)."""
+    sim = _token_similarity(a, pa, b, pb)
+    if a != b and min(len(a), len(b)) > 1:
+        (vowels_a, onset_a), (vowels_b, onset_b) = syllable_keys(a), syllable_keys(b)
+        if vowels_a == vowels_b or onset_a == onset_b:
+            return min(sim, SYLLABLE_SIM)  # 'kang' / 'kong' / 'yang': see SYLLABLE_SIM
+    return sim
+
+
+def _token_similarity(a: str, pa: str, b: str, pb: str) -> float:
     if a == b:
         return 1.0
     if len(a) == 1 or len(b) == 1:
@@ -109,10 +143,11 @@ class TokenFeatures:
 
     token_array: npt.NDArray[np.object_]
     features: npt.NDArray[np.int64]
-    """One row per feature (`LENGTH` ... `ARTICLED`), one column per token; `PHONETIC` is an
-    id in a phonetic-code vocabulary shared by both sides (-1: not in it)."""
+    """One row per feature (`LENGTH` ... `ONSET_KEY`), one column per token; `PHONETIC` is
+    an id in a phonetic-code vocabulary shared by both sides (-1: not in it), the two
+    `syllable_keys` are hashed."""
 
-    LENGTH, FIRST, VOWEL, DIGIT, PHONETIC, ARTICLED = range(6)
+    LENGTH, FIRST, VOWEL, DIGIT, PHONETIC, ARTICLED, VOWELS_KEY, ONSET_KEY = range(8)
 
     @classmethod
     def of(
@@ -120,6 +155,7 @@ class TokenFeatures:
     ) -> TokenFeatures:
         array = np.empty(len(tokens), dtype=object)
         array[:] = list(tokens)
+        keys = [syllable_keys(t) for t in tokens]
         features = np.array(
             [
                 [len(t) for t in tokens],
@@ -128,9 +164,11 @@ class TokenFeatures:
                 [t.isdigit() for t in tokens],
                 [phonetic_ids.get(p, -1) for p in phonetics],
                 [t[:2] in _ARTICLES and len(t) >= 5 for t in tokens],
+                [hash(vowels) for vowels, _ in keys],
+                [hash(onset) for _, onset in keys],
             ],
             dtype=np.int64,
-        ).reshape(6, len(tokens))
+        ).reshape(8, len(tokens))
         return cls(array, features)
 
     @property
@@ -195,6 +233,12 @@ def similarity_parts(
         & (edit >= PHONETIC_MIN_EDIT_SIM)
     )
     out = np.where(phonetic, np.maximum(sim, PHONETIC_SIM), letters)
+    # 'kang' / 'kong' / 'yang' (see SYLLABLE_SIM); keys are equal for equal tokens too.
+    syllables = (
+        (fa[TokenFeatures.VOWELS_KEY] == fb[TokenFeatures.VOWELS_KEY])
+        | (fa[TokenFeatures.ONSET_KEY] == fb[TokenFeatures.ONSET_KEY])
+    ) & (edit < 1.0)
+    out = np.where(syllables, np.minimum(out, SYLLABLE_SIM), out)
     # "albakur" / "bakur": few tokens start with an article, so look those up directly.
     a_articled = np.flatnonzero(a.features[TokenFeatures.ARTICLED])
     for row in a_articled:
