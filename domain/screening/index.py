@@ -28,12 +28,13 @@ from domain.screening.matcher import (
     MATCHER_VERSION,
     TRUNCATED_SIM,
     TokenFeatures,
+    alignment_gains,
     compare,
     may_reach,
     qualify,
     similarity_parts,
 )
-from domain.screening.normalize import ORG_SCHEMAS, NormName, normalize_name
+from domain.screening.normalize import ORG_SCHEMAS, NormName, normalize_name, token_weight
 from models.screening import (
     ListSpec,
     ListVersion,
@@ -145,10 +146,8 @@ class SanctionsIndex:
             codes.setdefault(code, len(codes))
         self._phonetic_ids = codes
         self._vocab = TokenFeatures.of(self._vocab_tokens, self._vocab_phonetics, codes)
-        self._token_initial = np.zeros_like(self._token_ids, dtype=bool)
-        for name_no, indexed in enumerate(self.names):
-            for pos, tok in enumerate(indexed.norm.tokens):
-                self._token_initial[name_no, pos] = len(tok) == 1
+        # A Latin token weighs the same in every name (`token_weight`).
+        self._vocab_weights = np.array([token_weight(t) for t in self._vocab_tokens])
         total = max(len(self.names), 1)
         self._postings: dict[str, tuple[npt.NDArray[np.int64], float]] = {}
         for key, ids in postings.items():
@@ -229,50 +228,71 @@ class SanctionsIndex:
         if norm.arabic:
             # Rare, and compared by skeleton in `compare`: every candidate gets scored.
             return [(int(i), None) for i in ids]
-        same = ~self._arabic[ids]
+        other_script = self._arabic[ids]
+        mixed = bool(other_script.any())
         lengths = self._lengths[ids]
         width = int(lengths.max())
         tokens = self._token_ids[ids, :width]
-        valid = (tokens >= 0) & same[:, None]
+        valid = tokens >= 0
+        if mixed:
+            valid &= ~other_script[:, None]
         vocab = np.unique(tokens[valid])
         if vocab.size == 0:
             return [(int(i), None) for i in ids[: self.fully_scored]]
         query = TokenFeatures.of(norm.tokens, norm.phonetics, self._phonetic_ids)
         matrix, cut = similarity_parts(query, self._vocab.take(vocab))
         # query token x candidate x candidate token; padding and other-script names 0
-        columns = np.minimum(np.searchsorted(vocab, tokens), vocab.size - 1)
+        columns = np.searchsorted(vocab, tokens)
+        if mixed:
+            columns = np.minimum(columns, vocab.size - 1)
         grids = matrix[:, columns] * valid
         weights = np.asarray(norm.weights)
+        cand_weights = self._token_weights[ids, :width]  # 0 on padding
         if len(ids) > self.fully_scored:
             query_cover = weights @ grids.max(axis=2) / weights.sum()
-            cand_weights = self._token_weights[ids, :width]  # 0 on padding
             cand_total = np.maximum(cand_weights.sum(axis=1), 1e-9)
             cand_cover = (cand_weights * grids.max(axis=0)).sum(axis=1) / cand_total
-            coverage = np.where(same, query_cover + cand_cover, 3.0)
+            coverage = query_cover + cand_cover
+            if mixed:
+                coverage = np.where(other_script, 3.0, coverage)
             keep = np.sort(np.argsort(-coverage, kind="stable")[: self.fully_scored])
-            ids, same, lengths, grids = ids[keep], same[keep], lengths[keep], grids[:, keep]
-            columns, valid = columns[keep], valid[keep]
+            ids, other_script, lengths = ids[keep], other_script[keep], lengths[keep]
+            grids, columns, valid = grids[:, keep], columns[keep], valid[keep]
+            cand_weights = cand_weights[keep]
         if floor > 0.0:
-            upper = np.where(cut, np.maximum(matrix, TRUNCATED_SIM), matrix)[:, columns] * valid
-            reach = may_reach(
-                upper,
+            # Token weights and initials are the vocabulary's: a Latin name's are its
+            # tokens' (other-script names are kept whatever their bound).
+            gains = alignment_gains(
+                np.where(cut, np.maximum(matrix, TRUNCATED_SIM), matrix),
                 weights,
                 np.array([len(t) == 1 for t in norm.tokens]),
-                self._token_weights[ids, :width] * valid,
-                self._token_initial[ids, :width],
+                self._vocab_weights[vocab],
+                self._vocab.features[TokenFeatures.LENGTH, vocab] == 1,
                 floor,
             )
-            reach |= ~same
+            reach = may_reach(
+                gains[:, columns] * valid,
+                float(weights.sum()),
+                (cand_weights * valid).sum(axis=1),
+                floor,
+            )
+            if mixed:
+                reach |= other_script
             for k in np.flatnonzero(~reach & (lengths != len(norm.tokens))):
                 # `compare` may score split or merged tokens on the joined strings.
                 joined = self._joined[ids[k]]
                 reach[k] = Levenshtein.normalized_similarity(norm.joined, joined) >= JOINED_MIN_SIM
-            ids, same, lengths, grids = ids[reach], same[reach], lengths[reach], grids[:, reach]
+            ids, other_script, lengths, grids = (
+                ids[reach],
+                other_script[reach],
+                lengths[reach],
+                grids[:, reach],
+            )
         return [
-            (name_no, [row[:n_tokens] for row in grid] if is_same else None)
-            for name_no, is_same, n_tokens, grid in zip(
+            (name_no, None if other else [row[:n_tokens] for row in grid])
+            for name_no, other, n_tokens, grid in zip(
                 ids.tolist(),
-                same.tolist(),
+                other_script.tolist(),
                 lengths.tolist(),
                 grids.transpose(1, 0, 2).tolist(),
                 strict=True,

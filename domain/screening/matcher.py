@@ -147,7 +147,9 @@ class TokenFeatures:
     an id in a phonetic-code vocabulary shared by both sides (-1: not in it), the two
     `syllable_keys` are hashed."""
 
-    LENGTH, FIRST, VOWEL, DIGIT, PHONETIC, ARTICLED, VOWELS_KEY, ONSET_KEY = range(8)
+    LENGTH, FIRST, START, DIGIT, SPECIAL, PHONETIC, ARTICLED, VOWELS_KEY, ONSET_KEY = range(9)
+    """`START` is the first letter, or 0 for any vowel ('Ibrahim' / 'Ebrahim' start alike);
+    `SPECIAL` marks initials and numbers, which most queries and candidates lack."""
 
     @classmethod
     def of(
@@ -160,15 +162,16 @@ class TokenFeatures:
             [
                 [len(t) for t in tokens],
                 [ord(t[0]) for t in tokens],
-                [t[0] in _VOWELS for t in tokens],
+                [0 if t[0] in _VOWELS else ord(t[0]) for t in tokens],
                 [t.isdigit() for t in tokens],
+                [len(t) == 1 or t.isdigit() for t in tokens],
                 [phonetic_ids.get(p, -1) for p in phonetics],
                 [t[:2] in _ARTICLES and len(t) >= 5 for t in tokens],
                 [hash(vowels) for vowels, _ in keys],
                 [hash(onset) for _, onset in keys],
             ],
             dtype=np.int64,
-        ).reshape(8, len(tokens))
+        ).reshape(9, len(tokens))
         return cls(array, features)
 
     @property
@@ -218,12 +221,12 @@ def similarity_parts(
     min_len = np.minimum(fa[TokenFeatures.LENGTH], fb[TokenFeatures.LENGTH])
     long_prefix = min_len >= PREFIX_MIN_LEN
     long_phonetic = min_len >= PHONETIC_MIN_LEN
-    same_first = fa[TokenFeatures.FIRST] == fb[TokenFeatures.FIRST]
 
     sim = np.maximum(0.0, 1.0 - (1.0 - edit) * EDIT_STEEPNESS)
-    alike_start = same_first | ((fa[TokenFeatures.VOWEL] & fb[TokenFeatures.VOWEL]) == 1)
+    alike_start = fa[TokenFeatures.START] == fb[TokenFeatures.START]
     letters = np.where(alike_start, sim, sim * FIRST_LETTER_FACTOR)
-    prefix = (common >= min_len) & long_prefix
+    one_in_other = common >= min_len
+    prefix = one_in_other & long_prefix
     letters = np.where(prefix, np.maximum(letters, PREFIX_SIM), letters)
     # A code outside the shared vocabulary (-1) equals nothing: -2 on a's side.
     a_codes = fa[TokenFeatures.PHONETIC]
@@ -252,13 +255,16 @@ def similarity_parts(
             for row_no, ta in enumerate(a_tokens):
                 if ta == bare:
                     out[row_no, articled_col] = ARTICLE_SIM
-    # Digits score 0, initials 0.7 on the same first letter, identical tokens 1.
-    digits = (fa[TokenFeatures.DIGIT] | fb[TokenFeatures.DIGIT]) == 1
-    initial = min_len == 1
-    out[digits] = 0.0
-    out[initial] = np.where(same_first[initial], INITIAL_SIM, 0.0)
-    out[edit >= 1.0] = 1.0
-    return out, (common >= min_len) & (min_len >= TRUNCATED_MIN_LEN)
+    # Digits score 0, initials 0.7 on the same first letter, identical tokens 1 (which
+    # they already are if neither side has an initial or a number).
+    if a.features[TokenFeatures.SPECIAL].any() or b.features[TokenFeatures.SPECIAL].any():
+        digits = (fa[TokenFeatures.DIGIT] | fb[TokenFeatures.DIGIT]) == 1
+        initial = min_len == 1
+        same_first = fa[TokenFeatures.FIRST] == fb[TokenFeatures.FIRST]
+        out[digits] = 0.0
+        out[initial] = np.where(same_first[initial], INITIAL_SIM, 0.0)
+        out[edit >= 1.0] = 1.0
+    return out, one_in_other & (min_len >= TRUNCATED_MIN_LEN)
 
 
 def _pairwise(a: NormName, b: NormName) -> list[list[float]]:
@@ -339,33 +345,43 @@ UNPAIRED_MIN_COST = min(1.0, *EXTRA_TOKEN_COST.values())
 """The least share of its weight an unpaired token costs in `_aligned`, on either side."""
 
 
-def may_reach(
+def alignment_gains(
     upper: npt.NDArray[np.float64],
     a_weights: npt.NDArray[np.float64],
     a_initial: npt.NDArray[np.bool_],
     b_weights: npt.NDArray[np.float64],
     b_initial: npt.NDArray[np.bool_],
     floor: float,
+) -> npt.NDArray[np.float64]:
+    """What pairing a.tokens[i] with b token j can add towards `floor` (see `may_reach`);
+    `upper[i, j]` bounds the similarity `_aligned` may use for the pair."""
+    pair_weights = a_weights[:, None] + b_weights[None, :]
+    w = np.where(a_initial[:, None] | b_initial[None, :], INITIAL_WEIGHT, pair_weights)
+    gains: npt.NDArray[np.float64] = (upper - floor) * w + floor * UNPAIRED_MIN_COST * pair_weights
+    return gains
+
+
+def may_reach(
+    gains: npt.NDArray[np.float64],
+    a_weight: float,
+    b_weights: npt.NDArray[np.float64],
+    floor: float,
 ) -> npt.NDArray[np.bool_]:
     """For many candidates b at once: can `_aligned(a, b)` reach `floor`? False only
     when it certainly cannot, so a caller may skip the alignment of those.
 
-    `upper[i, k, j]` bounds the similarity `_aligned` may use for a.tokens[i] and token j
-    of candidate k (after its truncation rule); padding has weight 0. For any alignment,
-    score >= floor needs N - floor * D >= 0, where N = sum of sim * w over the pairs and D
-    = their w plus what unpaired tokens cost, at least `UNPAIRED_MIN_COST` times their
-    weight on either side. So N - floor * D <= -floor * c * (all weights) + the sum over
-    pairs of gain(i, j) = (sim - floor) * w + floor * c * (weight i + weight j), and the
-    best set of pairs gains at most the sum over a's tokens of their best positive gain
-    (or the same over b's tokens): below 0, no alignment reaches `floor`.
+    `gains[i, k, j]` is `alignment_gains` of a.tokens[i] and token j of candidate k, 0 on
+    padding; `a_weight` is a's total weight and `b_weights` each candidate's. For any
+    alignment, score >= floor needs N - floor * D >= 0, where N = sum of sim * w over the
+    pairs and D = their w plus what unpaired tokens cost, at least `UNPAIRED_MIN_COST`
+    times their weight on either side. So N - floor * D <= -floor * c * (all weights) +
+    the sum over pairs of gain(i, j) = (sim - floor) * w + floor * c * (weight i + weight
+    j), and the best set of pairs gains at most the sum over a's tokens of their best
+    positive gain (or the same over b's tokens): below 0, no alignment reaches `floor`.
     """
-    pair_weights = a_weights[:, None, None] + b_weights[None, :, :]
-    w = np.where(a_initial[:, None, None] | b_initial[None, :, :], INITIAL_WEIGHT, pair_weights)
-    cost = floor * UNPAIRED_MIN_COST
-    gain = (upper - floor) * w + cost * pair_weights
-    best_a = np.maximum(gain.max(axis=2), 0.0).sum(axis=0)
-    best_b = np.maximum(gain.max(axis=0), 0.0).sum(axis=1)
-    baseline = cost * (a_weights.sum() + b_weights.sum(axis=1))
+    best_a = np.maximum(gains.max(axis=2), 0.0).sum(axis=0)
+    best_b = np.maximum(gains.max(axis=0), 0.0).sum(axis=1)
+    baseline = floor * UNPAIRED_MIN_COST * (a_weight + b_weights)
     reachable: npt.NDArray[np.bool_] = np.minimum(best_a, best_b) - baseline >= -1e-9
     return reachable
 
