@@ -16,6 +16,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -179,7 +180,7 @@ class TokenFeatures:
         out: list[str] = self.token_array.tolist()
         return out
 
-    def take(self, ids: npt.NDArray[np.int64]) -> TokenFeatures:
+    def take(self, ids: npt.NDArray[np.signedinteger[Any]]) -> TokenFeatures:
         return TokenFeatures(self.token_array[ids], self.features[:, ids])
 
 
