@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from domain.screening.entities import ListEntry, ListLoadError, LoadedList
@@ -129,7 +130,7 @@ class SanctionsIndex:
         self._token_weights = np.zeros((len(self.names), width))
         self._arabic = np.array([n.norm.arabic for n in self.names], dtype=bool)
         self._lengths = np.array([len(n.norm.tokens) for n in self.names], dtype=np.int64)
-        self._joined = [n.norm.joined for n in self.names]
+        self._joined = np.array([n.norm.joined for n in self.names], dtype=object)
         for name_no, indexed in enumerate(self.names):
             for pos, (tok, pho) in enumerate(
                 zip(indexed.norm.tokens, indexed.norm.phonetics, strict=True)
@@ -248,20 +249,12 @@ class SanctionsIndex:
         grids = matrix[:, columns] * valid
         weights = np.asarray(norm.weights)
         cand_weights = self._token_weights[ids, :width]  # 0 on padding
-        if len(ids) > self.fully_scored:
-            query_cover = weights @ grids.max(axis=2) / weights.sum()
-            cand_total = np.maximum(cand_weights.sum(axis=1), 1e-9)
-            cand_cover = (cand_weights * grids.max(axis=0)).sum(axis=1) / cand_total
-            coverage = query_cover + cand_cover
-            if mixed:
-                coverage = np.where(other_script, 3.0, coverage)
-            keep = np.sort(np.argsort(-coverage, kind="stable")[: self.fully_scored])
-            ids, other_script, lengths = ids[keep], other_script[keep], lengths[keep]
-            grids, columns, valid = grids[:, keep], columns[keep], valid[keep]
-            cand_weights = cand_weights[keep]
+        chosen = np.ones(len(ids), dtype=bool)
         if floor > 0.0:
-            # Token weights and initials are the vocabulary's: a Latin name's are its
-            # tokens' (other-script names are kept whatever their bound).
+            # First the bound, on every candidate: most candidates of a name on no list
+            # cannot reach the floor, and then nothing needs ranking. Token weights and
+            # initials are the vocabulary's: a Latin name's are its tokens'
+            # (other-script names are kept whatever their bound).
             gains = alignment_gains(
                 np.where(cut, np.maximum(matrix, TRUNCATED_SIM), matrix),
                 weights,
@@ -270,24 +263,39 @@ class SanctionsIndex:
                 self._vocab.features[TokenFeatures.LENGTH, vocab] == 1,
                 floor,
             )
-            reach = may_reach(
-                gains[:, columns] * valid,
-                float(weights.sum()),
-                (cand_weights * valid).sum(axis=1),
-                floor,
+            chosen = may_reach(
+                gains[:, columns] * valid, float(weights.sum()), cand_weights.sum(axis=1), floor
             )
             if mixed:
-                reach |= other_script
-            for k in np.flatnonzero(~reach & (lengths != len(norm.tokens))):
+                chosen |= other_script
+            resized = ~chosen & (lengths != len(norm.tokens))
+            if resized.any():
                 # `compare` may score split or merged tokens on the joined strings.
-                joined = self._joined[ids[k]]
-                reach[k] = Levenshtein.normalized_similarity(norm.joined, joined) >= JOINED_MIN_SIM
-            ids, other_script, lengths, grids = (
-                ids[reach],
-                other_script[reach],
-                lengths[reach],
-                grids[:, reach],
-            )
+                joined = process.cdist(
+                    [norm.joined],
+                    self._joined[ids[resized]].tolist(),
+                    scorer=Levenshtein.normalized_similarity,
+                    score_cutoff=JOINED_MIN_SIM,
+                )[0]
+                chosen[resized] = joined >= JOINED_MIN_SIM
+            if not chosen.any():
+                return []
+        if len(ids) > self.fully_scored:
+            query_cover = weights @ grids.max(axis=2) / weights.sum()
+            cand_total = np.maximum(cand_weights.sum(axis=1), 1e-9)
+            cand_cover = (cand_weights * grids.max(axis=0)).sum(axis=1) / cand_total
+            coverage = query_cover + cand_cover
+            if mixed:
+                coverage = np.where(other_script, 3.0, coverage)
+            top = np.zeros(len(ids), dtype=bool)
+            top[np.argsort(-coverage, kind="stable")[: self.fully_scored]] = True
+            chosen &= top
+        ids, other_script, lengths, grids = (
+            ids[chosen],
+            other_script[chosen],
+            lengths[chosen],
+            grids[:, chosen],
+        )
         return [
             (name_no, None if other else [row[:n_tokens] for row in grid])
             for name_no, other, n_tokens, grid in zip(
