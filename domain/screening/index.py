@@ -19,17 +19,23 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
 from domain.screening.entities import ListEntry, ListLoadError, LoadedList
 from domain.screening.loaders import list_files, load_lists
 from domain.screening.matcher import (
+    JOINED_MIN_SIM,
     MATCHER_VERSION,
+    TRUNCATED_SIM,
     TokenFeatures,
+    alignment_gains,
     compare,
+    may_reach,
     qualify,
-    similarity_array,
+    similarity_parts,
 )
-from domain.screening.normalize import ORG_SCHEMAS, NormName, normalize_name
+from domain.screening.normalize import ORG_SCHEMAS, NormName, normalize_name, token_weight
 from models.screening import (
     ListSpec,
     ListVersion,
@@ -46,6 +52,9 @@ FULLY_SCORED = 16
 """Of those, names given the full token alignment, ranked by weighted query coverage."""
 MAX_POSTING_SHARE = 0.2
 """Keys filed under more than this share of all names are too common to block on."""
+QUALIFIER_HEADROOM = 0.15
+"""More than qualifiers can add to a name score (DOB and country agreeing: +0.10): a name
+scoring below threshold minus this is no hit whatever the query's DOB and country."""
 
 
 def token_keys(token: str, phonetic: str) -> list[str]:
@@ -121,6 +130,7 @@ class SanctionsIndex:
         self._token_weights = np.zeros((len(self.names), width))
         self._arabic = np.array([n.norm.arabic for n in self.names], dtype=bool)
         self._lengths = np.array([len(n.norm.tokens) for n in self.names], dtype=np.int64)
+        self._joined = np.array([n.norm.joined for n in self.names], dtype=object)
         for name_no, indexed in enumerate(self.names):
             for pos, (tok, pho) in enumerate(
                 zip(indexed.norm.tokens, indexed.norm.phonetics, strict=True)
@@ -137,14 +147,16 @@ class SanctionsIndex:
             codes.setdefault(code, len(codes))
         self._phonetic_ids = codes
         self._vocab = TokenFeatures.of(self._vocab_tokens, self._vocab_phonetics, codes)
+        # A Latin token weighs the same in every name (`token_weight`).
+        self._vocab_weights = np.array([token_weight(t) for t in self._vocab_tokens])
         total = max(len(self.names), 1)
-        self._postings: dict[str, tuple[npt.NDArray[np.int32], float]] = {}
+        self._postings: dict[str, tuple[npt.NDArray[np.int64], float]] = {}
         for key, ids in postings.items():
             if len(ids) > MAX_POSTING_SHARE * total:
                 continue
             idf = math.log(total / len(ids))
             weight = idf * (0.6 if key[0] in "pfbjs" else 3.0 if key[0] == "n" else 1.0)
-            self._postings[key] = (np.asarray(ids, dtype=np.int32), weight)
+            self._postings[key] = (np.asarray(ids, dtype=np.int64), weight)
         log.info(
             "built screening index entries=%d names=%d keys=%d",
             len(self.entries),
@@ -153,80 +165,147 @@ class SanctionsIndex:
         )
 
     def _candidates(self, norm: NormName) -> list[int]:
-        all_ids: list[npt.NDArray[np.int32]] = []
-        all_support: list[npt.NDArray[np.float64]] = []
+        """The `MAX_CANDIDATES` names with the most rarity-weighted key support.
+
+        A query token's several keys are one piece of evidence: a name's support from one
+        token is the sum of its keys' weights capped at the token's strongest key, so a
+        common token matching on four keys cannot outrank two rare tokens. All of the
+        query's postings are summed in one sort (by name, then token) instead of one
+        `np.unique` per token.
+        """
+        arrays: list[npt.NDArray[np.int64]] = []
+        key_weights: list[float] = []
+        key_groups_no: list[int] = []
+        caps: list[float] = []
         for group in key_groups(norm):
-            arrays: list[npt.NDArray[np.int32]] = []
-            weights: list[npt.NDArray[np.float64]] = []
+            cap = 0.0
             for key in group:
                 found = self._postings.get(key)
                 if found is not None:
                     arrays.append(found[0])
-                    weights.append(np.full(len(found[0]), found[1]))
-            if not arrays:
-                continue
-            # A token's several keys are one piece of evidence: cap at its strongest key so
-            # a common token matching on four keys cannot outrank two rare tokens.
-            cap = max(float(w[0]) for w in weights)
-            ids, inverse = np.unique(np.concatenate(arrays), return_inverse=True)
-            per_token = np.bincount(inverse, np.concatenate(weights))
-            all_ids.append(ids)
-            all_support.append(np.minimum(per_token, cap))
-        if not all_ids:
+                    key_weights.append(found[1])
+                    key_groups_no.append(len(caps))
+                    cap = max(cap, found[1])
+            if cap:
+                caps.append(cap)
+        if not arrays:
             return []
-        ids, inverse = np.unique(np.concatenate(all_ids), return_inverse=True)
-        support = np.bincount(inverse, np.concatenate(all_support))
+        lengths = [len(a) for a in arrays]
+        n_groups = len(caps)
+        combined = np.concatenate(arrays) * n_groups + np.repeat(key_groups_no, lengths)
+        weights = np.repeat(key_weights, lengths)
+        order = np.argsort(combined, kind="stable")
+        combined = combined[order]
+        starts = np.flatnonzero(np.concatenate(([True], combined[1:] != combined[:-1])))
+        pair = combined[starts]
+        per_token = np.minimum(
+            np.add.reduceat(weights[order], starts), np.asarray(caps)[pair % n_groups]
+        )
+        names = pair // n_groups
+        first = np.flatnonzero(np.concatenate(([True], names[1:] != names[:-1])))
+        ids = names[first]
         if len(ids) > MAX_CANDIDATES:
+            support = np.add.reduceat(per_token, first)
             ids = ids[np.argpartition(support, -MAX_CANDIDATES)[-MAX_CANDIDATES:]]
-        return [int(i) for i in ids]
+        result: list[int] = ids.tolist()
+        return result
 
     def _shortlist(
-        self, norm: NormName, candidates: list[int]
+        self, norm: NormName, candidates: list[int], floor: float = 0.0
     ) -> list[tuple[int, list[list[float]] | None]]:
         """The `FULLY_SCORED` candidates whose tokens best cover the query's, by weight,
-        each with its token-similarity grid against the query.
+        each with its token-similarity grid against the query; less those whose name
+        score certainly stays below `floor`.
 
         One similarity matrix of the query against every distinct candidate token (one
         rapidfuzz call) gives each query token's best match in each candidate; that
         weighted coverage, both ways, ranks candidates far better than shared blocking
-        keys, and only the best get the full alignment. Names in the other script (Arabic
-        skeletons vs Latin) are compared by `compare` itself and always kept.
+        keys, and only the best get the full alignment. Of those, `may_reach` bounds the
+        alignment score from the same grids, so most candidates of a name on no list are
+        dropped without one. Names in the other script (Arabic skeletons vs Latin) are
+        compared by `compare` itself and always kept.
         """
         ids = np.asarray(candidates, dtype=np.int64)
         if norm.arabic:
             # Rare, and compared by skeleton in `compare`: every candidate gets scored.
             return [(int(i), None) for i in ids]
-        same = self._arabic[ids] == norm.arabic
-        width = int(self._lengths[ids].max())
+        other_script = self._arabic[ids]
+        mixed = bool(other_script.any())
+        lengths = self._lengths[ids]
+        width = int(lengths.max())
         tokens = self._token_ids[ids, :width]
-        valid = (tokens >= 0) & same[:, None]
+        valid = tokens >= 0
+        if mixed:
+            valid &= ~other_script[:, None]
         vocab = np.unique(tokens[valid])
         if vocab.size == 0:
             return [(int(i), None) for i in ids[: self.fully_scored]]
         query = TokenFeatures.of(norm.tokens, norm.phonetics, self._phonetic_ids)
-        matrix = similarity_array(query, self._vocab.take(vocab))
-        padded = np.hstack([matrix, np.zeros((len(norm.tokens), 1))])
-        columns = np.where(valid, np.searchsorted(vocab, tokens), vocab.size)
-        grids = padded[:, columns]  # query token x candidate x candidate token
+        matrix, cut = similarity_parts(query, self._vocab.take(vocab))
+        # query token x candidate x candidate token; padding and other-script names 0
+        columns = np.searchsorted(vocab, tokens)
+        if mixed:
+            columns = np.minimum(columns, vocab.size - 1)
+        grids = matrix[:, columns] * valid
+        weights = np.asarray(norm.weights)
+        cand_weights = self._token_weights[ids, :width]  # 0 on padding
+        chosen = np.ones(len(ids), dtype=bool)
+        if floor > 0.0:
+            # First the bound, on every candidate: most candidates of a name on no list
+            # cannot reach the floor, and then nothing needs ranking. Token weights and
+            # initials are the vocabulary's: a Latin name's are its tokens'
+            # (other-script names are kept whatever their bound).
+            gains = alignment_gains(
+                np.where(cut, np.maximum(matrix, TRUNCATED_SIM), matrix),
+                weights,
+                np.array([len(t) == 1 for t in norm.tokens]),
+                self._vocab_weights[vocab],
+                self._vocab.features[TokenFeatures.LENGTH, vocab] == 1,
+                floor,
+            )
+            chosen = may_reach(
+                gains[:, columns] * valid, float(weights.sum()), cand_weights.sum(axis=1), floor
+            )
+            if mixed:
+                chosen |= other_script
+            resized = ~chosen & (lengths != len(norm.tokens))
+            if resized.any():
+                # `compare` may score split or merged tokens on the joined strings.
+                joined = process.cdist(
+                    [norm.joined],
+                    self._joined[ids[resized]].tolist(),
+                    scorer=Levenshtein.normalized_similarity,
+                    score_cutoff=JOINED_MIN_SIM,
+                )[0]
+                chosen[resized] = joined >= JOINED_MIN_SIM
+            if not chosen.any():
+                return []
         if len(ids) > self.fully_scored:
-            weights = np.asarray(norm.weights)
             query_cover = weights @ grids.max(axis=2) / weights.sum()
-            cand_weights = self._token_weights[ids, :width] * valid
             cand_total = np.maximum(cand_weights.sum(axis=1), 1e-9)
             cand_cover = (cand_weights * grids.max(axis=0)).sum(axis=1) / cand_total
-            coverage = np.where(same, query_cover + cand_cover, 3.0)
-            keep = np.sort(np.argsort(-coverage, kind="stable")[: self.fully_scored])
-        else:
-            keep = np.arange(len(ids))
-        out: list[tuple[int, list[list[float]] | None]] = []
-        for k in keep:
-            name_no = int(ids[k])
-            if not same[k]:
-                out.append((name_no, None))
-                continue
-            n_tokens = len(self.names[name_no].norm.tokens)
-            out.append((name_no, grids[:, k, :n_tokens].tolist()))
-        return out
+            coverage = query_cover + cand_cover
+            if mixed:
+                coverage = np.where(other_script, 3.0, coverage)
+            top = np.zeros(len(ids), dtype=bool)
+            top[np.argsort(-coverage, kind="stable")[: self.fully_scored]] = True
+            chosen &= top
+        ids, other_script, lengths, grids = (
+            ids[chosen],
+            other_script[chosen],
+            lengths[chosen],
+            grids[:, chosen],
+        )
+        return [
+            (name_no, None if other else [row[:n_tokens] for row in grid])
+            for name_no, other, n_tokens, grid in zip(
+                ids.tolist(),
+                other_script.tolist(),
+                lengths.tolist(),
+                grids.transpose(1, 0, 2).tolist(),
+                strict=True,
+            )
+        ]
 
     def search(
         self, query: ScreenPartyInput, threshold: float, limit: int = 10
@@ -240,12 +319,13 @@ class SanctionsIndex:
         candidates = self._candidates(norm)
         if not candidates:
             return []
-        for name_no, sims in self._shortlist(norm, candidates):
+        floor = threshold - QUALIFIER_HEADROOM
+        for name_no, sims in self._shortlist(norm, candidates, floor):
             indexed = self.names[name_no]
             entry = self.entries[indexed.entry]
             org = query_org and entry.schema in ORG_SCHEMAS
             name_score, method = compare(norm, indexed.norm, org, sims)
-            if name_score < threshold - 0.15:
+            if name_score < floor:
                 continue  # no qualifier can lift it over the threshold
             qualified = qualify(
                 name_score,

@@ -16,6 +16,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -55,9 +56,22 @@ PREFIX_MIN_LEN = 5
 ARTICLE_SIM = 0.9
 _ARTICLES = frozenset({"al", "el", "ul"})
 _ARTICLE = re.compile(r"(?:al|el|ul)(\w{3,}) \1")
+SYLLABLE_MAX_LEN = 6
+SYLLABLE_SIM = 0.3
+"""Two short one-syllable tokens that differ only in their vowels, or only in their first
+consonant, are two names however alike they look or sound: 'kang' / 'kong' / 'yang',
+'zhang' / 'zheng', 'jian' / 'juan', 'jing' / 'bing'. In Chinese, Korean or Vietnamese
+romanisation the onset and the vowel are what tell syllables apart (and typists rarely
+miss a first letter). Longer tokens keep their edit and phonetic similarity: their vowels
+vary with transliteration ('ahmed' / 'ahmad', 'omar' / 'umar'); so does an inserted or
+doubled vowel ('shun' / 'shuen', 'farm' / 'faarm'), left to edit similarity."""
+_VOWEL_RUN = re.compile("[aeiou]+")
+_VOWEL = re.compile("[aeiou]")
 SINGLE_TOKEN_FACTOR = 0.75
 """A one-token person name against a longer one ('Aisha' / 'Aisha Yusuf') is at best a
-partial match, however rare the shared token."""
+partial match, however rare the shared token. Tokens that weigh little by definition
+(`LOW_WEIGHT`: the 'abd' split off 'Abdurrahman') do not count: 'Abdurrahman' is one
+name."""
 JOINED_MIN_SIM = 0.9
 """The joined-string comparison is for split or merged tokens ('abdel aziz' / 'abdelaziz'),
 which agree almost letter for letter; below this it only rewards shared generic words."""
@@ -65,7 +79,9 @@ EXTRA_TOKEN_COST = {True: 0.8, False: 0.55}
 """Fraction of its weight an unpaired token of the longer name costs (org, person)."""
 CONFLICT_COST = 0.5
 SPLIT_MERGE_DISCOUNT = 0.04
-WEAK_ALIAS_PENALTY = 0.08
+WEAK_ALIAS_PENALTY = 0.15
+"""OFAC calls its weak a.k.a.s (single names, nicknames) too broad to screen on alone: on
+a weak alias a name needs 0.85 to hit with no DOB or country agreeing."""
 
 DOB_EXACT_BONUS = 0.08
 DOB_YEAR_BONUS = 0.03
@@ -75,8 +91,27 @@ COUNTRY_MISMATCH_PENALTY = 0.04
 SCHEMA_MISMATCH_PENALTY = 0.2
 
 
+def syllable_keys(token: str) -> tuple[str, str]:
+    """Of a short one-syllable token: its vowels as placeholders ('zhang' -> 'zhVng', 'jian'
+    -> 'jVVn') and its first consonant as one ('kang' -> '?ang'). Two tokens sharing a key
+    are `SYLLABLE_SIM` apart at most. Any other token's keys equal no other token's."""
+    if len(token) <= SYLLABLE_MAX_LEN and token.isalpha() and len(_VOWEL_RUN.findall(token)) == 1:
+        onset = "?" + token[1:] if token[0] not in "aeiou" else "\0" + token
+        return _VOWEL.sub("V", token), onset
+    return "\0" + token, "\0" + token
+
+
 def token_similarity(a: str, pa: str, b: str, pb: str) -> float:
     """Similarity of two tokens in [0, 1], steeper than edit similarity (see constants)."""
+    sim = _token_similarity(a, pa, b, pb)
+    if a != b and min(len(a), len(b)) > 1:
+        (vowels_a, onset_a), (vowels_b, onset_b) = syllable_keys(a), syllable_keys(b)
+        if vowels_a == vowels_b or onset_a == onset_b:
+            return min(sim, SYLLABLE_SIM)  # 'kang' / 'kong' / 'yang': see SYLLABLE_SIM
+    return sim
+
+
+def _token_similarity(a: str, pa: str, b: str, pb: str) -> float:
     if a == b:
         return 1.0
     if len(a) == 1 or len(b) == 1:
@@ -104,42 +139,49 @@ class TokenFeatures:
     """What `similarity_array` needs of a list of tokens, as arrays.
 
     The index computes these once for its whole vocabulary and gathers a query's
-    candidate tokens by id, so a query pays for no string handling beyond one rapidfuzz
-    call."""
+    candidate tokens by id (one gather for the strings, one for the numbers), so a query
+    pays for no string handling beyond one rapidfuzz call."""
 
-    tokens: list[str]
-    length: npt.NDArray[np.int64]
-    first: npt.NDArray[np.int64]
-    vowel: npt.NDArray[np.bool_]
-    digit: npt.NDArray[np.bool_]
-    phonetic: npt.NDArray[np.int64]
-    """Ids in a phonetic-code vocabulary shared by both sides (-1: not in it)."""
-    articled: npt.NDArray[np.bool_]
+    token_array: npt.NDArray[np.object_]
+    features: npt.NDArray[np.int64]
+    """One row per feature (`LENGTH` ... `ONSET_KEY`), one column per token; `PHONETIC` is
+    an id in a phonetic-code vocabulary shared by both sides (-1: not in it), the two
+    `syllable_keys` are hashed."""
+
+    LENGTH, FIRST, START, DIGIT, SPECIAL, PHONETIC, ARTICLED, VOWELS_KEY, ONSET_KEY = range(9)
+    """`START` is the first letter, or 0 for any vowel ('Ibrahim' / 'Ebrahim' start alike);
+    `SPECIAL` marks initials and numbers, which most queries and candidates lack."""
 
     @classmethod
     def of(
         cls, tokens: Sequence[str], phonetics: Sequence[str], phonetic_ids: dict[str, int]
     ) -> TokenFeatures:
-        return cls(
-            tokens=list(tokens),
-            length=np.array([len(t) for t in tokens], dtype=np.int64),
-            first=np.array([ord(t[0]) for t in tokens], dtype=np.int64),
-            vowel=np.array([t[0] in _VOWELS for t in tokens], dtype=bool),
-            digit=np.array([t.isdigit() for t in tokens], dtype=bool),
-            phonetic=np.array([phonetic_ids.get(p, -1) for p in phonetics], dtype=np.int64),
-            articled=np.array([t[:2] in _ARTICLES and len(t) >= 5 for t in tokens], dtype=bool),
-        )
+        array = np.empty(len(tokens), dtype=object)
+        array[:] = list(tokens)
+        keys = [syllable_keys(t) for t in tokens]
+        features = np.array(
+            [
+                [len(t) for t in tokens],
+                [ord(t[0]) for t in tokens],
+                [0 if t[0] in _VOWELS else ord(t[0]) for t in tokens],
+                [t.isdigit() for t in tokens],
+                [len(t) == 1 or t.isdigit() for t in tokens],
+                [phonetic_ids.get(p, -1) for p in phonetics],
+                [t[:2] in _ARTICLES and len(t) >= 5 for t in tokens],
+                [hash(vowels) for vowels, _ in keys],
+                [hash(onset) for _, onset in keys],
+            ],
+            dtype=np.int64,
+        ).reshape(9, len(tokens))
+        return cls(array, features)
 
-    def take(self, ids: npt.NDArray[np.int64]) -> TokenFeatures:
-        return TokenFeatures(
-            [self.tokens[i] for i in ids],
-            self.length[ids],
-            self.first[ids],
-            self.vowel[ids],
-            self.digit[ids],
-            self.phonetic[ids],
-            self.articled[ids],
-        )
+    @property
+    def tokens(self) -> list[str]:
+        out: list[str] = self.token_array.tolist()
+        return out
+
+    def take(self, ids: npt.NDArray[np.signedinteger[Any]]) -> TokenFeatures:
+        return TokenFeatures(self.token_array[ids], self.features[:, ids])
 
 
 def similarity_matrix(
@@ -165,41 +207,65 @@ def similarity_array(a: TokenFeatures, b: TokenFeatures) -> npt.NDArray[np.float
     masks replace as many Python calls. Same rules in the same order, so the values are
     the ones `token_similarity` gives (a test holds them equal).
     """
-    edit = process.cdist(a.tokens, b.tokens, scorer=OSA.normalized_similarity, dtype=np.float64)
-    common = process.cdist(a.tokens, b.tokens, scorer=Prefix.similarity, dtype=np.int32)
-    min_len = np.minimum(a.length[:, None], b.length[None, :])
-    same_first = a.first[:, None] == b.first[None, :]
+    return similarity_parts(a, b)[0]
+
+
+def similarity_parts(
+    a: TokenFeatures, b: TokenFeatures
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """`similarity_array`, and where one token is a prefix of the other (at least
+    `TRUNCATED_MIN_LEN` letters): the pairs `_aligned` may raise to `TRUNCATED_SIM`."""
+    a_tokens, b_tokens = a.tokens, b.tokens
+    edit = process.cdist(a_tokens, b_tokens, scorer=OSA.normalized_similarity, dtype=np.float64)
+    common = process.cdist(a_tokens, b_tokens, scorer=Prefix.similarity, dtype=np.int32)
+    fa, fb = a.features[:, :, None], b.features[:, None, :]
+    min_len = np.minimum(fa[TokenFeatures.LENGTH], fb[TokenFeatures.LENGTH])
+    long_prefix = min_len >= PREFIX_MIN_LEN
+    long_phonetic = min_len >= PHONETIC_MIN_LEN
 
     sim = np.maximum(0.0, 1.0 - (1.0 - edit) * EDIT_STEEPNESS)
-    letters = np.where(
-        same_first | (a.vowel[:, None] & b.vowel[None, :]), sim, sim * FIRST_LETTER_FACTOR
-    )
-    prefix = (common >= min_len) & (min_len >= PREFIX_MIN_LEN)
+    alike_start = fa[TokenFeatures.START] == fb[TokenFeatures.START]
+    letters = np.where(alike_start, sim, sim * FIRST_LETTER_FACTOR)
+    one_in_other = common >= min_len
+    prefix = one_in_other & long_prefix
     letters = np.where(prefix, np.maximum(letters, PREFIX_SIM), letters)
+    # A code outside the shared vocabulary (-1) equals nothing: -2 on a's side.
+    a_codes = fa[TokenFeatures.PHONETIC]
     phonetic = (
-        (a.phonetic[:, None] == b.phonetic[None, :])
-        & (a.phonetic[:, None] >= 0)
-        & (min_len >= PHONETIC_MIN_LEN)
+        (np.where(a_codes >= 0, a_codes, -2) == fb[TokenFeatures.PHONETIC])
+        & long_phonetic
         & (edit >= PHONETIC_MIN_EDIT_SIM)
     )
     out = np.where(phonetic, np.maximum(sim, PHONETIC_SIM), letters)
+    # 'kang' / 'kong' / 'yang' (see SYLLABLE_SIM); keys are equal for equal tokens too.
+    syllables = (
+        (fa[TokenFeatures.VOWELS_KEY] == fb[TokenFeatures.VOWELS_KEY])
+        | (fa[TokenFeatures.ONSET_KEY] == fb[TokenFeatures.ONSET_KEY])
+    ) & (edit < 1.0)
+    out = np.where(syllables, np.minimum(out, SYLLABLE_SIM), out)
     # "albakur" / "bakur": few tokens start with an article, so look those up directly.
-    for row in np.flatnonzero(a.articled):
-        bare = a.tokens[row][2:]
-        for col, tb in enumerate(b.tokens):
+    a_articled = np.flatnonzero(a.features[TokenFeatures.ARTICLED])
+    for row in a_articled:
+        bare = a_tokens[row][2:]
+        for col, tb in enumerate(b_tokens):
             if tb == bare:
                 out[row, col] = ARTICLE_SIM
-    if a.articled.size and b.articled.any():
-        for articled_col in np.flatnonzero(b.articled):
-            bare = b.tokens[articled_col][2:]
-            for row_no, ta in enumerate(a.tokens):
+    if len(a_tokens):
+        for articled_col in np.flatnonzero(b.features[TokenFeatures.ARTICLED]):
+            bare = b_tokens[articled_col][2:]
+            for row_no, ta in enumerate(a_tokens):
                 if ta == bare:
                     out[row_no, articled_col] = ARTICLE_SIM
-    digits = a.digit[:, None] | b.digit[None, :]
-    out = np.where(digits, 0.0, out)
-    initial = (a.length[:, None] == 1) | (b.length[None, :] == 1)
-    out = np.where(initial, np.where(same_first, INITIAL_SIM, 0.0), out)
-    return np.where(edit >= 1.0, 1.0, out)
+    # Digits score 0, initials 0.7 on the same first letter, identical tokens 1 (which
+    # they already are if neither side has an initial or a number).
+    if a.features[TokenFeatures.SPECIAL].any() or b.features[TokenFeatures.SPECIAL].any():
+        digits = (fa[TokenFeatures.DIGIT] | fb[TokenFeatures.DIGIT]) == 1
+        initial = min_len == 1
+        same_first = fa[TokenFeatures.FIRST] == fb[TokenFeatures.FIRST]
+        out[digits] = 0.0
+        out[initial] = np.where(same_first[initial], INITIAL_SIM, 0.0)
+        out[edit >= 1.0] = 1.0
+    return out, one_in_other & (min_len >= TRUNCATED_MIN_LEN)
 
 
 def _pairwise(a: NormName, b: NormName) -> list[list[float]]:
@@ -209,27 +275,29 @@ def _pairwise(a: NormName, b: NormName) -> list[list[float]]:
     ]
 
 
-def _truncated(name: NormName, pos: int, other: str) -> bool:
-    """Is token `pos` a strict prefix of `other` (the caller passes a name's last token)?"""
-    token = name.tokens[pos]
-    return TRUNCATED_MIN_LEN <= len(token) < len(other) and other.startswith(token)
-
-
 def _aligned(a: NormName, b: NormName, org: bool, sims: Sequence[Sequence[float]]) -> float:
     """Greedy best-first token alignment; `sims[i][j]` is a.tokens[i] vs b.tokens[j]."""
     if len(a.tokens) > len(b.tokens):
         a, b = b, a
-        sims = [list(col) for col in zip(*sims, strict=True)]
-    grid = [list(row) for row in sims]
+        grid = [list(col) for col in zip(*sims, strict=True)]
+    else:
+        grid = [list(row) for row in sims]
+    a_tokens, b_tokens = a.tokens, b.tokens
     # A field length limit cuts a name's last token short ("... Mendoza Figu").
     if not a.arabic:
-        last_a, last_b = len(a.tokens) - 1, len(b.tokens) - 1
-        for j, tb in enumerate(b.tokens):
-            if grid[last_a][j] < TRUNCATED_SIM and _truncated(a, last_a, tb):
-                grid[last_a][j] = TRUNCATED_SIM
-        for i, ta in enumerate(a.tokens):
-            if grid[i][last_b] < TRUNCATED_SIM and _truncated(b, last_b, ta):
-                grid[i][last_b] = TRUNCATED_SIM
+        # Each name's last token against every token of the other, in this order.
+        cut = a_tokens[-1]
+        if len(cut) >= TRUNCATED_MIN_LEN:
+            last_row = grid[-1]
+            for j, tb in enumerate(b_tokens):
+                if last_row[j] < TRUNCATED_SIM and len(cut) < len(tb) and tb.startswith(cut):
+                    last_row[j] = TRUNCATED_SIM
+        cut = b_tokens[-1]
+        if len(cut) >= TRUNCATED_MIN_LEN:
+            for i, ta in enumerate(a_tokens):
+                row = grid[i]
+                if row[-1] < TRUNCATED_SIM and len(cut) < len(ta) and ta.startswith(cut):
+                    row[-1] = TRUNCATED_SIM
     pairs = [
         (sim, i, j)
         for i, row in enumerate(grid)
@@ -237,27 +305,33 @@ def _aligned(a: NormName, b: NormName, org: bool, sims: Sequence[Sequence[float]
         if sim >= MIN_TOKEN_SIM
     ]
     pairs.sort(reverse=True)
-    used_a: set[int] = set()
-    used_b: set[int] = set()
+    free_a = [True] * len(a_tokens)
+    free_b = [True] * len(b_tokens)
+    unpaired = len(a_tokens)
+    a_weights, b_weights = a.weights, b.weights
     matched = 0.0
     matched_weight = 0.0
     for sim, i, j in pairs:
-        if i in used_a or j in used_b:
+        if not (free_a[i] and free_b[j]):
             continue
-        used_a.add(i)
-        used_b.add(j)
-        w = a.weights[i] + b.weights[j]
-        if len(a.tokens[i]) == 1 or len(b.tokens[j]) == 1:
+        free_a[i] = free_b[j] = False
+        if len(a_tokens[i]) == 1 or len(b_tokens[j]) == 1:
             w = INITIAL_WEIGHT  # an initial confirms little, whatever it abbreviates
+        else:
+            w = a_weights[i] + b_weights[j]
         matched += sim * w
         matched_weight += w
-    missing_a = sum(w for i, w in enumerate(a.weights) if i not in used_a)
-    unpaired_b = sorted((w for j, w in enumerate(b.weights) if j not in used_b), reverse=True)
+        unpaired -= 1
+        if not unpaired:
+            break  # a is the shorter name: every later pair has a used token
+    missing_a = sum(w for w, free in zip(a_weights, free_a, strict=True) if free)
+    unpaired_b = [w for w, free in zip(b_weights, free_b, strict=True) if free]
+    unpaired_b.sort(reverse=True)
     # Only as many tokens as the longer name has in excess can be "omitted middle names";
     # the rest disagree outright. A one-token name matching one token of a longer name is a
     # shared surname, not a match, so nothing is excused then.
-    excused = len(b.tokens) - len(a.tokens)
-    extra_cost = 1.0 if len(a.tokens) == 1 else EXTRA_TOKEN_COST[org]
+    excused = len(b_tokens) - len(a_tokens)
+    extra_cost = 1.0 if len(a_tokens) == 1 else EXTRA_TOKEN_COST[org]
     conflicting = sum(unpaired_b[excused:])
     penalty = extra_cost * sum(unpaired_b[:excused]) + conflicting
     # Tokens unpaired on both sides contradict each other (different given names of two
@@ -266,6 +340,51 @@ def _aligned(a: NormName, b: NormName, org: bool, sims: Sequence[Sequence[float]
         penalty += CONFLICT_COST * (missing_a + conflicting) / 2
     denom = matched_weight + missing_a + penalty
     return matched / denom if denom else 0.0
+
+
+UNPAIRED_MIN_COST = min(1.0, *EXTRA_TOKEN_COST.values())
+"""The least share of its weight an unpaired token costs in `_aligned`, on either side."""
+
+
+def alignment_gains(
+    upper: npt.NDArray[np.float64],
+    a_weights: npt.NDArray[np.float64],
+    a_initial: npt.NDArray[np.bool_],
+    b_weights: npt.NDArray[np.float64],
+    b_initial: npt.NDArray[np.bool_],
+    floor: float,
+) -> npt.NDArray[np.float64]:
+    """What pairing a.tokens[i] with b token j can add towards `floor` (see `may_reach`);
+    `upper[i, j]` bounds the similarity `_aligned` may use for the pair."""
+    pair_weights = a_weights[:, None] + b_weights[None, :]
+    w = np.where(a_initial[:, None] | b_initial[None, :], INITIAL_WEIGHT, pair_weights)
+    gains: npt.NDArray[np.float64] = (upper - floor) * w + floor * UNPAIRED_MIN_COST * pair_weights
+    return gains
+
+
+def may_reach(
+    gains: npt.NDArray[np.float64],
+    a_weight: float,
+    b_weights: npt.NDArray[np.float64],
+    floor: float,
+) -> npt.NDArray[np.bool_]:
+    """For many candidates b at once: can `_aligned(a, b)` reach `floor`? False only
+    when it certainly cannot, so a caller may skip the alignment of those.
+
+    `gains[i, k, j]` is `alignment_gains` of a.tokens[i] and token j of candidate k, 0 on
+    padding; `a_weight` is a's total weight and `b_weights` each candidate's. For any
+    alignment, score >= floor needs N - floor * D >= 0, where N = sum of sim * w over the
+    pairs and D = their w plus what unpaired tokens cost, at least `UNPAIRED_MIN_COST`
+    times their weight on either side. So N - floor * D <= -floor * c * (all weights) +
+    the sum over pairs of gain(i, j) = (sim - floor) * w + floor * c * (weight i + weight
+    j), and the best set of pairs gains at most the sum over a's tokens of their best
+    positive gain (or the same over b's tokens): below 0, no alignment reaches `floor`.
+    """
+    best_a = np.maximum(gains.max(axis=2), 0.0).sum(axis=0)
+    best_b = np.maximum(gains.max(axis=0), 0.0).sum(axis=1)
+    baseline = floor * UNPAIRED_MIN_COST * (a_weight + b_weights)
+    reachable: npt.NDArray[np.bool_] = np.minimum(best_a, best_b) - baseline >= -1e-9
+    return reachable
 
 
 def compare(

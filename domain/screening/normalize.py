@@ -100,8 +100,9 @@ _HOMOGLYPHS = str.maketrans(
     "АВЕКМНОРСТХУаеорсухіјѕһԁԛԝЅІЈёΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαινρυκχ",
     "ABEKMHOPCTXYaeopcyxijshdqwSIJeABEZHIKMNOPTYXoaivpukx",
 )
-_INNER_NOISE = re.compile(r"(?<=\w)[*#~^|+=_](?=\w)")
-"""Symbols no name contains, inside a word ("Za*karia"): padding, not a word break."""
+_INNER_NOISE = re.compile(r"(?<=[^\W_])[*#~^|+=](?=[^\W_])")
+"""Symbols no name contains, inside a word ("Za*karia"): padding, not a word break. An
+underscore is a word break: exports and user names join words with it ("Sven_Anders")."""
 _LEET = str.maketrans("013457@$", "oieastas")
 _LEET_TOKEN = re.compile(r"\b(?=[a-z0-9@$]*[a-z])(?=[a-z0-9@$]*[0-9@$])[a-z0-9@$]+\b")
 

@@ -135,3 +135,59 @@ def test_exact_name_is_found_among_many_sharing_its_words(index: SanctionsIndex)
     # "U.I. International": every token is common, only the whole name is distinctive.
     hits = _ids(index, "U.I. INTERNATIONAL", schema_=PartySchema.ORGANIZATION)
     assert ("ofac_sdn", "8412") in hits
+
+
+def _perturbed_names(index: SanctionsIndex, n: int) -> list[str]:
+    """Listed names typed wrong, cut short, reduced to initials, or mixed with others."""
+    import random
+
+    rng = random.Random(11)
+    names = [indexed.text for indexed in index.names if not indexed.norm.arabic]
+    out: list[str] = []
+    for _ in range(n):
+        words = rng.choice(names).replace(",", " ").split()
+        roll = rng.random()
+        if roll < 0.2 and words:
+            i = rng.randrange(len(words))
+            w = words[i]
+            if len(w) > 3:
+                p = rng.randrange(1, len(w) - 1)
+                words[i] = w[:p] + rng.choice("aeiknrstuy") + w[p + 1 :]
+        elif roll < 0.4 and len(words) > 1:
+            words[rng.randrange(len(words) - 1)] = words[0][0]
+        elif roll < 0.55 and words and len(words[-1]) > 4:
+            words[-1] = words[-1][: rng.randint(2, len(words[-1]) - 1)]
+        elif roll < 0.75:
+            words = [rng.choice(rng.choice(names).split()), *words[-1:]]
+        elif roll < 0.85:
+            words = ["".join(words)]
+        out.append(" ".join(words) or "x")
+    return out
+
+
+@pytest.mark.parametrize("floor", [0.35, 0.55, 0.75])
+def test_alignment_bound_never_drops_a_candidate_that_reaches_the_floor(
+    index: SanctionsIndex, floor: float
+) -> None:
+    """`_shortlist` drops candidates `may_reach` rules out; each would have scored below
+    the floor in `compare` (the bound is an upper bound, not a heuristic)."""
+    from domain.screening.matcher import compare
+    from domain.screening.normalize import normalize_name
+
+    dropped = 0
+    for name in _perturbed_names(index, 400):
+        for schema in (PartySchema.PERSON, PartySchema.ORGANIZATION):
+            norm = normalize_name(name, schema)
+            candidates = index._candidates(norm) if norm.tokens else []
+            if not candidates:
+                continue
+            everyone = index._shortlist(norm, candidates)
+            kept = {name_no for name_no, _ in index._shortlist(norm, candidates, floor)}
+            for name_no, sims in everyone:
+                listed = index.names[name_no].norm
+                for org in (False, True):
+                    score, _ = compare(norm, listed, org, sims)
+                    if name_no not in kept:
+                        assert score < floor, (name, index.names[name_no].text, score)
+            dropped += len(everyone) - len(kept)
+    assert dropped > 0

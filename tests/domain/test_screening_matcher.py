@@ -97,3 +97,66 @@ def test_dob_and_schema_qualifiers() -> None:
     assert org.score < THRESHOLD
     assert "type Person vs Organization" in org.explanation
     assert "country SE not in LB" in org.explanation
+
+
+@pytest.mark.parametrize(
+    ("listed", "customer"),
+    [
+        ("KANG, Min", "Min Kong"),  # vowel of a one-syllable surname
+        ("KANG, Min", "Min Yang"),  # its first consonant
+        ("ZHANG, Jian", "Zheng Juan"),  # both: metaphone calls zhang / zheng one code
+        ("CHEN, Bing", "Chan Jing"),
+    ],
+)
+def test_common_east_asian_customer_is_not_the_listed_syllables(listed: str, customer: str) -> None:
+    """Two short one-syllable tokens differing only in a vowel or the first consonant are
+    two names: a customer sharing one syllable and near-missing another is no hit."""
+    assert score_names(listed, customer) < THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("listed", "typed"),
+    [
+        ("Ahmed NASRALLAH", "Ahmad Nasrallah"),  # vowels vary in longer tokens
+        ("Omar HAMAWANDI", "Umar Hamawandi"),
+        ("SHUEN WAI HOLDING", "Shun Wai Holding"),  # a vowel dropped, not swapped
+        ("LOTHAIN FARM", "Lothain Faarm"),  # a vowel doubled
+        ("KIM, Jong Un", "Kim Jong Un"),
+    ],
+)
+def test_listed_name_typed_with_a_vowel_variant_still_hits(listed: str, typed: str) -> None:
+    assert score_names(listed, typed) >= THRESHOLD
+
+
+def test_syllable_rule_in_token_similarity() -> None:
+    from domain.screening.matcher import SYLLABLE_SIM, token_similarity
+    from domain.screening.normalize import phonetic_key
+
+    def sim(a: str, b: str) -> float:
+        return token_similarity(a, phonetic_key(a), b, phonetic_key(b))
+
+    for a, b in [("kang", "kong"), ("zhang", "zheng"), ("jian", "juan"), ("yang", "kang")]:
+        assert sim(a, b) <= SYLLABLE_SIM, (a, b)
+    for a, b in [("ahmed", "ahmad"), ("omar", "umar"), ("nasrallah", "nasralah")]:
+        assert sim(a, b) > SYLLABLE_SIM + 0.2, (a, b)
+    assert sim("kang", "kang") == 1.0
+
+
+def test_weak_alias_alone_needs_a_near_exact_name() -> None:
+    """OFAC's weak a.k.a.s ('Abdurrahman') are too broad to hit on a partial name."""
+
+    def on(name_score: float, weak: bool) -> float:
+        return qualify(
+            name_score,
+            "x",
+            weak_alias=weak,
+            query_dob=None,
+            query_country=None,
+            query_schema=PartySchema.PERSON,
+            entry_dobs=[],
+            entry_countries=[],
+            entry_schema=PartySchema.PERSON,
+        ).score
+
+    assert on(0.79, weak=True) < THRESHOLD <= on(0.79, weak=False)
+    assert on(0.9, weak=True) >= THRESHOLD
