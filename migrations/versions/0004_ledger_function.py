@@ -57,7 +57,7 @@ DECLARE
     err_code text; err_msg text; differs text[];
     amt numeric; ndp numeric; ncp numeric; npd numeric; npc numeric;
     posting bool; expired bool; field text;
-    ids text[]; aids text[]; any_pending bool;
+    ids text[]; aids text[];
     ins_id text[]; ins_seq bigint[]; n_new int; n_ins int; seq_v bigint;
     result text; parts text[]; item jsonb;
 BEGIN
@@ -68,7 +68,6 @@ BEGIN
     -- (the cut-off is a setting only so that tests can run both paths on the same batches)
     small := n <= COALESCE(current_setting('clearway.ledger_small_batch', true), '16')::int;
     IF small THEN
-        any_pending := false;
         FOR m IN 1..n LOOP
             item := batch -> (m - 1);
             s_id[m] := item ->> 'id'; s_kind[m] := item ->> 'kind';
@@ -77,7 +76,6 @@ BEGIN
             s_code[m] := item ->> 'code'; s_ref[m] := item ->> 'reference';
             s_pid[m] := item ->> 'pending_id'; s_to[m] := (item ->> 'timeout')::int;
             s_link[m] := COALESCE((item ->> 'linked')::bool, false);
-            any_pending := any_pending OR s_pid[m] IS NOT NULL;
         END LOOP;
         ids := array_remove(s_id || s_pid, NULL);
     ELSE
@@ -89,34 +87,21 @@ BEGIN
             array_agg(COALESCE((v->>'linked')::bool, false) ORDER BY o)
         INTO s_id, s_kind, s_d, s_c, s_amt, s_cur, s_code, s_ref, s_pid, s_to, s_link
         FROM jsonb_array_elements(batch) WITH ORDINALITY AS x(v, o);
-        any_pending := EXISTS (SELECT 1 FROM unnest(s_pid) x WHERE x IS NOT NULL);
         ids := ARRAY(SELECT DISTINCT x FROM unnest(s_id || s_pid) x WHERE x IS NOT NULL);
     END IF;
 
-    -- 1. The transfers the batch names: its own ids (idempotency) and the holds it
-    --    resolves, locked in id order when the batch resolves any.
-    IF any_pending THEN
-        SELECT count(*)::int, array_agg(t.transfer_id), array_agg(t.kind),
-            array_agg(t.debit_account_id), array_agg(t.credit_account_id),
-            array_agg(t.amount), array_agg(t.currency), array_agg(t.code),
-            array_agg(t.reference), array_agg(t.pending_id), array_agg(t.timeout_seconds),
-            array_agg(t.expires_at), array_agg(t.state), array_agg(t.created_at),
-            array_agg(t.seq)
-        INTO ns, k_id, k_kind, k_d, k_c, k_amt, k_cur, k_code, k_ref, k_pid, k_to, k_exp,
-            k_state, k_created, k_seq
-        FROM (SELECT * FROM ledger_transfers WHERE transfer_id = ANY(ids)
-              ORDER BY transfer_id FOR UPDATE) t;
-    ELSE
-        SELECT count(*)::int, array_agg(t.transfer_id), array_agg(t.kind),
-            array_agg(t.debit_account_id), array_agg(t.credit_account_id),
-            array_agg(t.amount), array_agg(t.currency), array_agg(t.code),
-            array_agg(t.reference), array_agg(t.pending_id), array_agg(t.timeout_seconds),
-            array_agg(t.expires_at), array_agg(t.state), array_agg(t.created_at),
-            array_agg(t.seq)
-        INTO ns, k_id, k_kind, k_d, k_c, k_amt, k_cur, k_code, k_ref, k_pid, k_to, k_exp,
-            k_state, k_created, k_seq
-        FROM ledger_transfers t WHERE t.transfer_id = ANY(ids);
-    END IF;
+    -- 1. The transfers the batch names, locked in id order: its own ids (idempotency; a
+    --    replayed id's row is locked too, harmlessly) and the holds it resolves.
+    SELECT count(*)::int, array_agg(t.transfer_id), array_agg(t.kind),
+        array_agg(t.debit_account_id), array_agg(t.credit_account_id),
+        array_agg(t.amount), array_agg(t.currency), array_agg(t.code),
+        array_agg(t.reference), array_agg(t.pending_id), array_agg(t.timeout_seconds),
+        array_agg(t.expires_at), array_agg(t.state), array_agg(t.created_at),
+        array_agg(t.seq)
+    INTO ns, k_id, k_kind, k_d, k_c, k_amt, k_cur, k_code, k_ref, k_pid, k_to, k_exp,
+        k_state, k_created, k_seq
+    FROM (SELECT * FROM ledger_transfers WHERE transfer_id = ANY(ids)
+          ORDER BY transfer_id FOR UPDATE) t;
 
     -- 2. Every account involved, locked in id order (two batches on the same accounts
     --    queue instead of deadlocking). Positions need no order: the aggregates of one
@@ -265,28 +250,23 @@ BEGIN
                             EXIT one;
                         END IF;
                         amt := round(s_amt[m]::numeric, ledger_currency_exponent(upper(s_cur[m])));
-                        IF s_d[m] IS NULL THEN
-                            err_code := 'invalid_transfer';
-                            err_msg := 'debit_account_id is required';
-                            EXIT one;
-                        END IF;
-                        di := s_di[m];
-                        IF di IS NULL THEN
-                            err_code := 'account_not_found';
-                            err_msg := format('debit account ''%s'' does not exist', s_d[m]);
-                            EXIT one;
-                        END IF;
-                        IF s_c[m] IS NULL THEN
-                            err_code := 'invalid_transfer';
-                            err_msg := 'credit_account_id is required';
-                            EXIT one;
-                        END IF;
-                        ci := s_ci[m];
-                        IF ci IS NULL THEN
-                            err_code := 'account_not_found';
-                            err_msg := format('credit account ''%s'' does not exist', s_c[m]);
-                            EXIT one;
-                        END IF;
+                        -- each side named and existing (the debit side is checked first)
+                        FOR p IN 1..2 LOOP
+                            IF (ARRAY[s_d[m], s_c[m]])[p] IS NULL THEN
+                                err_code := 'invalid_transfer';
+                                err_msg := format('%s_account_id is required',
+                                                  (ARRAY['debit', 'credit'])[p]);
+                                EXIT one;
+                            END IF;
+                            IF (ARRAY[s_di[m], s_ci[m]])[p] IS NULL THEN
+                                err_code := 'account_not_found';
+                                err_msg := format('%s account %L does not exist',
+                                                  (ARRAY['debit', 'credit'])[p],
+                                                  (ARRAY[s_d[m], s_c[m]])[p]);
+                                EXIT one;
+                            END IF;
+                        END LOOP;
+                        di := s_di[m]; ci := s_ci[m];
                         IF di = ci THEN
                             err_code := 'invalid_transfer';
                             err_msg := 'debit and credit account must be different';
