@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from decimal import Decimal
 
 from sqlalchemy import text
@@ -14,6 +15,13 @@ from domain.ledger import LedgerStore
 from domain.ledger.batch import TransferBatcher
 from models.ledger import CreateTransfersResult, TransferSpec
 from tests.ledger.conftest import Book
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the batcher never got there"
+        time.sleep(0.01)
 
 
 def test_batches_that_arrive_during_a_call_go_together_in_the_next(
@@ -36,8 +44,8 @@ def test_batches_that_arrive_during_a_call_go_together_in_the_next(
     blocker.execute(text("SELECT 1 FROM accounts WHERE account_id = :a FOR UPDATE"), {"a": slow})
     first = threading.Thread(target=call, args=("first", [book.transfer("t0", src, slow, "1")]))
     first.start()
-    while batcher.calls < 1:  # the first call is now inside PostgreSQL, waiting on the lock
-        time.sleep(0.01)
+    # the first call is now inside PostgreSQL, waiting on the lock
+    _wait_until(lambda: batcher.calls == 1)
     callers = {
         # five independent single transfers
         **{f"s{i}": [book.transfer(f"s{i}", src, accounts[i], "2")] for i in range(1, 6)},
@@ -52,8 +60,7 @@ def test_batches_that_arrive_during_a_call_go_together_in_the_next(
     threads = [threading.Thread(target=call, args=item) for item in callers.items()]
     for t in threads:
         t.start()
-    while batcher.queued < len(callers):
-        time.sleep(0.01)
+    _wait_until(lambda: batcher.queued == len(callers))
     blocker.commit()
     blocker.close()
     for t in [first, *threads]:
