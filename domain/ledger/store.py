@@ -64,12 +64,6 @@ from models.ledger import (
 from models.tables import Account
 
 ZERO = Decimal(0)
-POSTING_KINDS = (TransferKind.SINGLE.value, TransferKind.POST_PENDING.value)
-RESOLUTIONS = {
-    TransferKind.POST_PENDING: PendingState.POSTED,
-    TransferKind.VOID_PENDING: PendingState.VOIDED,
-    TransferKind.EXPIRE_PENDING: PendingState.EXPIRED,
-}
 BANK_ACCOUNT_KINDS: dict[AccountKind, tuple[bool, bool]] = {
     # kind: (allow_negative, credits_must_not_exceed_debits)
     AccountKind.CLEARING: (True, False),
