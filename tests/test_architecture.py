@@ -163,7 +163,9 @@ def test_the_ledger_function_reports_only_catalogued_codes() -> None:
     """A misspelt code in the PL/pgSQL would surface as a generic ledger error."""
     from clearway.contract import LedgerError
 
-    ledger_codes = {cls.code for cls in error_types().values() if issubclass(cls, LedgerError)}
+    ledger = [cls for cls in error_types().values() if issubclass(cls, LedgerError)]
+    ledger_codes = {cls.code for cls in ledger}
+    assert len(ledger_codes) == len(ledger), "a result's code must name one error class"
     emitted = _ledger_function_codes()
     assert len(emitted) >= 10
     assert sorted(emitted - ledger_codes) == []

@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from clearway.contract import LedgerContention, LedgerError
+from clearway.contract import LedgerContention, LedgerError, error_types
 from models.ledger import CreateTransfersResult, TransferResult, TransferSpec
 
 CALL = "SELECT ledger_create_transfers(CAST(%s AS jsonb), %s)"
@@ -26,17 +26,9 @@ CONTENTION_SQLSTATE = "CW001"
 """Raised by the function when a concurrent batch committed one of its new ids first."""
 
 
-def _error_classes() -> dict[str, type[LedgerError]]:
-    found: dict[str, type[LedgerError]] = {}
-    todo: list[type[LedgerError]] = [LedgerError]
-    while todo:
-        cls = todo.pop()
-        found.setdefault(cls.code, cls)
-        todo.extend(cls.__subclasses__())
-    return found
-
-
-ERRORS_BY_CODE = _error_classes()
+ERRORS_BY_CODE: dict[str, type[LedgerError]] = {
+    cls.code: cls for cls in error_types().values() if issubclass(cls, LedgerError)
+}
 """The function reports refusals by catalogue code; results carry the class name too."""
 
 
