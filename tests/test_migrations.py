@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+
+import psycopg
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
+from pydantic import SecretStr
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
+from clearway.migrate import alembic_config, upgrade
+from clearway.settings import Settings
 from models.tables import Base
 
 
@@ -17,3 +25,53 @@ def test_migrations_match_the_mapped_tables(database_url: str) -> None:
     finally:
         engine.dispose()
     assert diff == [], f"models/tables.py and migrations/ disagree: {diff}"
+
+
+NAMES = "SELECT array_agg(proname::text ORDER BY proname) FROM pg_proc WHERE proname LIKE 'ledger%'"
+EXPONENTS = (
+    "SELECT array_agg(ledger_currency_exponent(c) ORDER BY o) FROM unnest(ARRAY['EUR', 'JPY',"
+    " 'BHD', 'CLF', 'XAU', 'eur', 'ZZZ', NULL]) WITH ORDINALITY AS x(c, o)"
+)
+
+
+def test_the_ledger_fast_path_migration_downgrades_and_upgrades_cleanly(database_url: str) -> None:
+    """0005 renames the general function, wraps it and rewrites the exponent lookup; its
+    downgrade must give back 0004's functions and the same exponents, and upgrading again
+    must work (on a scratch database: the suite's own stays at head)."""
+    name = f"clearway_migrations_{uuid.uuid4().hex[:8]}"
+    url = make_url(database_url)
+    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    settings = Settings(
+        database_url=SecretStr(url.set(database=name).render_as_string(hide_password=False))
+    )
+    engine = create_engine(settings.database_url.get_secret_value())
+    seen = []
+    try:
+        for step in ("0004", "head", "down to 0004", "head"):
+            if step.startswith("down to "):
+                command.downgrade(alembic_config(settings), step.removeprefix("down to "))
+            else:
+                upgrade(settings, step)
+            with engine.connect() as conn:
+                seen.append(
+                    (conn.execute(text(NAMES)).scalar(), conn.execute(text(EXPONENTS)).scalar())
+                )
+    finally:
+        engine.dispose()
+        with psycopg.connect(libpq, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    at_0004, at_head, downgraded, upgraded = seen
+    assert at_0004[1] == [2, 0, 3, 4, -1, None, None, None]
+    assert at_head[1] == downgraded[1] == upgraded[1] == at_0004[1]
+    assert (
+        at_0004[0]
+        == downgraded[0]
+        == [
+            "ledger_amount_problem",
+            "ledger_create_transfers",
+            "ledger_currency_exponent",
+        ]
+    )
+    assert at_head[0] == upgraded[0] == sorted([*at_0004[0], "ledger_apply_transfers"])

@@ -13,15 +13,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.ledger import LedgerStore
 from models.ledger import AccountFlag, AccountKind, OpenAccountInput, TransferSpec
 
+PATHS = {
+    "fast-path": "",
+    "row-by-row": "-c clearway.ledger_fast_path=off",
+    "set-based": "-c clearway.ledger_fast_path=off -c clearway.ledger_small_batch=0",
+}
+"""Session settings that steer `ledger_create_transfers` down each of its three paths."""
 
-@pytest.fixture(scope="session", params=["row-by-row", "set-based"])
+
+@pytest.fixture(scope="session", params=list(PATHS))
 def ledger_engine(database_url: str, request: pytest.FixtureRequest) -> Iterator[Engine]:
-    """Every ledger test runs twice: `ledger_create_transfers` handles small batches row by
-    row and large ones with set-based statements; a session setting moves the cut-off to
-    0 so the same small batches exercise the large-batch path too."""
-    options = (
-        {} if request.param == "row-by-row" else {"options": "-c clearway.ledger_small_batch=0"}
-    )
+    """Every ledger test runs three times: one new single-phase transfer that succeeds takes
+    the fast path, the general function handles small batches row by row and large ones with
+    set-based statements. Session settings turn the fast path off and move the small-batch
+    cut-off to 0, so the same batches exercise every path."""
+    options = {"options": PATHS[request.param]} if PATHS[request.param] else {}
     engine = create_engine(database_url, pool_size=12, max_overflow=4, connect_args=options)
     yield engine
     engine.dispose()
