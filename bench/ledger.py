@@ -40,7 +40,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
@@ -77,23 +76,11 @@ def _libpq_env(db_url: str) -> dict[str, str]:
     return env
 
 
-def settle(db_url: str) -> None:
-    """A CHECKPOINT before every measured run: each run then starts from the same state
-    (no checkpoint of the previous run's writes landing in the middle of it, every page's
-    first change paying its full-page image alike). Skipped without the privilege."""
-    try:
-        with psycopg.connect(conninfo(db_url), autocommit=True) as conn:
-            conn.execute("CHECKPOINT")
-    except psycopg.errors.InsufficientPrivilege:
-        pass
-
-
 def run_pgbench(db_url: str, clients: int, seconds: int, scale: int) -> float:
     """TPC-B-like built-in script; `-s` >= clients, as pgbench's docs advise."""
     env = _libpq_env(db_url)
     exe = str(pgbench_path())
     subprocess.run([exe, "-i", "-q", "-s", str(scale)], env=env, check=True, capture_output=True)
-    settle(db_url)
     out = subprocess.run(
         [exe, "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds)],
         env=env,
@@ -129,7 +116,6 @@ def run_pgbench_ledger(db_url: str, clients: int, seconds: int, prefix: str, n: 
     with engine.begin() as conn:  # ids in insertion order, like the Python clients' ids
         conn.execute(text("CREATE SEQUENCE IF NOT EXISTS bench_pgb_ids"))
     engine.dispose()
-    settle(db_url)
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(LEDGER_SCRIPT.format(last=n - 1, last_but_one=n - 2, n=n, prefix=prefix))
         script = f.name
@@ -269,7 +255,6 @@ def run_ledger(
     label: str,
     via_session: bool = False,
 ) -> dict[str, Any]:
-    settle(db_url)
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     run = uuid.uuid4().hex[:6]
@@ -301,7 +286,6 @@ def run_batched(db_url: str, accounts: list[str], clients: int, seconds: float) 
     """`clients` threads in one process, each posting one transfer at a time and waiting
     for its result, through one `TransferBatcher`: single transfers as a ledger service
     receives them (many callers at once), coalesced into shared function calls."""
-    settle(db_url)
     batcher = TransferBatcher(conninfo(db_url))
     run = uuid.uuid4().hex[:6]
     latencies: list[list[float]] = [[] for _ in range(clients)]
