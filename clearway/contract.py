@@ -264,7 +264,8 @@ class LinkedChainOpen(LedgerError):
 
 
 class LedgerContention(LedgerError):
-    """A concurrent batch created the same transfer id first; retrying resolves it."""
+    """A concurrent batch created the same transfer id first, or PostgreSQL broke a deadlock
+    between two batches by aborting this one; nothing was written and a retry resolves it."""
 
     http_status, code, retryable = 503, "ledger_contention", True
 

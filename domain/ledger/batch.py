@@ -22,8 +22,12 @@ from clearway.contract import LedgerContention, LedgerError, error_types
 from models.ledger import CreateTransfersResult, TransferResult, TransferSpec
 
 CALL = "SELECT ledger_create_transfers(CAST(%s AS jsonb), %s)"
-CONTENTION_SQLSTATE = "CW001"
-"""Raised by the function when a concurrent batch committed one of its new ids first."""
+CONTENTION_SQLSTATES = frozenset({"CW001", "40P01"})
+"""Retryable with nothing written: CW001, raised by the function when a concurrent batch
+committed one of its new ids first; 40P01, a deadlock PostgreSQL broke by aborting this
+transaction (all lock orders in the function are ids ascending, transfers before accounts,
+except where the single-transfer fast path hands a refusal to the general function after
+locking both accounts: a replay of the same id committed in between can then deadlock)."""
 
 
 ERRORS_BY_CODE: dict[str, type[LedgerError]] = {
@@ -97,7 +101,7 @@ class LedgerConnection:
                 CALL, (encode(specs), now or dt.datetime.now(dt.UTC)), prepare=True
             ).fetchone()
         except psycopg.Error as exc:
-            if exc.sqlstate == CONTENTION_SQLSTATE:
+            if exc.sqlstate in CONTENTION_SQLSTATES:
                 raise contention() from None
             raise
         assert row is not None

@@ -41,7 +41,7 @@ from clearway.contract import (
     InvalidInput,
     LedgerError,
 )
-from domain.ledger.batch import CONTENTION_SQLSTATE, contention, decode, encode
+from domain.ledger.batch import CONTENTION_SQLSTATES, contention, decode, encode
 from domain.ledger.money import MoneyError, exponent
 from models.ledger import (
     AccountFlag,
@@ -301,7 +301,7 @@ class LedgerStore:
                 _CALL, {"batch": encode(specs), "at": now or dt.datetime.now(dt.UTC)}
             ).scalar_one()
         except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) == CONTENTION_SQLSTATE:
+            if getattr(exc.orig, "sqlstate", None) in CONTENTION_SQLSTATES:
                 raise contention() from None
             raise
         return decode(raw)

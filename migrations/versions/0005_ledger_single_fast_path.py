@@ -11,8 +11,11 @@ It only has to recognise success exactly. Every check is the general path's rule
 single transfer; the moment one does not hold (a batch, two-phase, a linked flag, a replayed
 id, an unknown, closed, frozen or foreign-currency account, insufficient funds, a bad amount)
 the call goes to the general function, renamed `ledger_apply_transfers`, before anything is
-written, so refusals and their messages still come from one place. Locks taken before the
-hand-over are the general path's own (same rows, same order), so they change nothing.
+written, so refusals and their messages still come from one place. A hand-over after the
+accounts are locked takes the transfer-id lock after the account locks, the reverse of the
+general order: if a replay of the same id, committed in between by another session, holds
+that lock and waits for these accounts, PostgreSQL breaks the deadlock by aborting one of
+the two, which the Python edges report as retryable `LedgerContention` (nothing written).
 The session setting `clearway.ledger_fast_path = off` turns it off, for the tests that prove
 both paths give the same results and the same books (unset or empty means on: a setting a
 rolled-back transaction once set locally reads back as '' in that session).

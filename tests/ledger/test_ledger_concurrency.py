@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from clearway.contract import LedgerContention
 from domain.ledger import LedgerConnection, LedgerStore
@@ -148,3 +149,45 @@ def test_a_new_id_committed_first_by_another_batch_is_contention_then_exists(
     assert book.balance(a)[1] == Decimal(10)
     with book.sessions() as s:
         assert LedgerStore(s).verify().clean
+
+
+def test_a_deadlock_between_two_batches_is_contention_with_nothing_written(book: Book) -> None:
+    """Two open transactions each hold an account the other's next batch needs: PostgreSQL
+    aborts one (40P01), the store reports it as retryable `LedgerContention`, and nothing of
+    the aborted transaction is written while the other commits."""
+    a, b, x, y, z, w = (book.open(n, limited=False) for n in "abxyzw")
+    first, second = book.sessions(), book.sessions()
+    errors: dict[str, BaseException] = {}
+
+    def post(name: str, s: Session, *specs: TransferSpec) -> None:
+        try:
+            LedgerStore(s).create_transfers(list(specs))
+        except LedgerContention as exc:
+            errors[name] = exc
+
+    try:
+        post("first", first, book.transfer("f1", a, x, "1"))  # holds a and x
+        post("second", second, book.transfer("s1", b, y, "1"))  # holds b and y
+        waiting = threading.Thread(
+            target=post, args=("first", first, book.transfer("f2", b, z, "1"))
+        )
+        waiting.start()  # blocks on b
+        post("second", second, book.transfer("s2", a, w, "1"))  # blocks on a: a cycle
+        waiting.join(timeout=30)
+        assert not waiting.is_alive()
+        assert len(errors) == 1, errors
+        for name, s in (("first", first), ("second", second)):
+            if name in errors:
+                s.rollback()
+            else:
+                s.commit()
+    finally:
+        first.close()
+        second.close()
+    (loser,) = errors
+    kept = ["s1", "s2"] if loser == "first" else ["f1", "f2"]
+    lost = ["f1", "f2"] if loser == "first" else ["s1", "s2"]
+    with book.sessions() as s:
+        store = LedgerStore(s)
+        assert all(store.get_transfer(book.id(t)) is not None for t in kept)
+        assert all(store.get_transfer(book.id(t)) is None for t in lost)
