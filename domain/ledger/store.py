@@ -2,8 +2,8 @@
 
 `create_transfers` is the one write path (deposits, camt.054 credits, expiry, the bench
 all come through it). A batch is one call of the PostgreSQL function
-`ledger_create_transfers` (migrations 0004 and 0005), however many transfers it holds, which is how a
-ledger on PostgreSQL gets fast. Inside the function:
+`ledger_create_transfers` (migrations 0004 and 0005), however many transfers it holds, which
+is how a ledger on PostgreSQL gets fast. Inside the function:
 
 1. one `SELECT … FOR UPDATE` of the transfers the batch names (its own ids, for
    idempotency, and the pending transfers it resolves), in id order;
