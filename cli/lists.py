@@ -25,7 +25,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from clearway.contract import Queue
 from clearway.logging import get_logger
 from clearway.settings import Settings
-from cli.context import command_settings
+from cli.context import database_settings
 from domain.lists.store import Activation, ListVersionStore
 from domain.screening import active
 from domain.screening.entities import ListLoadError, LoadedList
@@ -229,7 +229,7 @@ def lists() -> None:
 @click.pass_context
 def update_command(ctx: click.Context, source: str, fmt: str | None, path: Path) -> None:
     """Validate PATH, store it as the active version of SOURCE and re-screen customers."""
-    settings = command_settings(ctx)
+    settings = database_settings(ctx)
     try:
         outcome = asyncio.run(
             update_list(settings, source, path, resolve_format(settings, source, fmt))
@@ -260,7 +260,7 @@ def show_command(ctx: click.Context) -> None:
     """Registered versions per source (newest first) and the configured baselines."""
     from clearway.db import create_db_engine
 
-    settings = command_settings(ctx)
+    settings = database_settings(ctx)
     engine = create_db_engine(settings)
     try:
         with Session(engine) as session:
