@@ -15,9 +15,8 @@ Ratios are ledger/pgbench, pgbench being the mean of a run before and a run afte
 ledger's (one TPC-B run here varies by up to 2x from the next). Client processes connect,
 then start together at a barrier and count only what committed before the common deadline,
 as pgbench does; each reports its CPU time per call (the Python client's share of the two
-cores). After the run
-`LedgerStore.verify()` must be clean and the trial balance balanced (the bench exits 1
-otherwise): a fast ledger that loses money is no ledger.
+cores). After the run `LedgerStore.verify()` must be clean and the trial balance balanced
+(the bench exits 1 otherwise): a fast ledger that loses money is no ledger.
 Prints figures only; nothing is asserted about timings (the machine is shared and noisy).
 
 Usage: python bench/ledger.py [--clients 8] [--seconds 10] [--batch-size 1000] [--json]
