@@ -34,10 +34,17 @@ EXPONENTS = (
 )
 
 
-def test_the_ledger_fast_path_migration_downgrades_and_upgrades_cleanly(database_url: str) -> None:
-    """0005 renames the general function, wraps it and rewrites the exponent lookup; its
-    downgrade must give back 0004's functions and the same exponents, and upgrading again
-    must work (on a scratch database: the suite's own stays at head)."""
+FOREIGN_KEYS = (
+    "SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint"
+    " WHERE conrelid = 'ledger_transfers'::regclass AND contype = 'f'"
+)
+
+
+def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_url: str) -> None:
+    """0005 renames the general function, wraps it and rewrites the exponent lookup; 0006
+    adds the batch path and trades the account foreign keys for triggers. Downgrading both
+    must give back 0004's functions, foreign keys and exponents, and upgrading again must
+    work (on a scratch database: the suite's own stays at head)."""
     name = f"clearway_migrations_{uuid.uuid4().hex[:8]}"
     url = make_url(database_url)
     libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -56,7 +63,11 @@ def test_the_ledger_fast_path_migration_downgrades_and_upgrades_cleanly(database
                 upgrade(settings, step)
             with engine.connect() as conn:
                 seen.append(
-                    (conn.execute(text(NAMES)).scalar(), conn.execute(text(EXPONENTS)).scalar())
+                    (
+                        conn.execute(text(NAMES)).scalar(),
+                        conn.execute(text(EXPONENTS)).scalar(),
+                        conn.execute(text(FOREIGN_KEYS)).scalar(),
+                    )
                 )
     finally:
         engine.dispose()
@@ -74,4 +85,27 @@ def test_the_ledger_fast_path_migration_downgrades_and_upgrades_cleanly(database
             "ledger_currency_exponent",
         ]
     )
-    assert at_head[0] == upgraded[0] == sorted([*at_0004[0], "ledger_apply_transfers"])
+    assert (
+        at_head[0]
+        == upgraded[0]
+        == sorted(
+            [
+                *at_0004[0],
+                "ledger_accounts_are_permanent",
+                "ledger_apply_transfers",
+                "ledger_create_batch",
+                "ledger_transfers_keep_accounts",
+                "ledger_transfers_name_accounts",
+            ]
+        )
+    )
+    assert (
+        at_0004[2]
+        == downgraded[2]
+        == [
+            "ledger_transfers_credit_account_id_fkey",
+            "ledger_transfers_debit_account_id_fkey",
+            "ledger_transfers_pending_id_fkey",
+        ]
+    )
+    assert at_head[2] == upgraded[2] == ["ledger_transfers_pending_id_fkey"]

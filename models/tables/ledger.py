@@ -138,8 +138,10 @@ class LedgerTransfer(Base):
     transfer_id: Mapped[str] = mapped_column(String(72), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
-    debit_account_id: Mapped[str] = mapped_column(String(64), ForeignKey("accounts.account_id"))
-    credit_account_id: Mapped[str] = mapped_column(String(64), ForeignKey("accounts.account_id"))
+    debit_account_id: Mapped[str] = mapped_column(String(64))
+    """An existing account, forever: a statement trigger checks every insert and accounts
+    are never deleted or renamed (migration 0006; foreign keys would lock both accounts)."""
+    credit_account_id: Mapped[str] = mapped_column(String(64))
     amount: Mapped[Decimal] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
     code: Mapped[str] = mapped_column(String(32))

@@ -5,9 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.ledger import LedgerStore
@@ -97,3 +100,15 @@ class Book:
 @pytest.fixture
 def book(ledger_sessions: sessionmaker[Session]) -> Book:
     return Book(ledger_sessions)
+
+
+@pytest.fixture(scope="module")
+def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
+    """A plain psycopg connection for the differential tests (the caller rolls back)."""
+    libpq = make_url(database_url).set(drivername="postgresql")
+    with psycopg.connect(libpq.render_as_string(hide_password=False)) as c:
+        superuser = c.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        row = superuser.fetchone()
+        assert row is not None and row[0], "track_functions (which path ran) needs a superuser"
+        c.rollback()
+        yield c

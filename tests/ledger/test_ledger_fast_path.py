@@ -14,16 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import psycopg
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from sqlalchemy.engine import make_url
 
 AT = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)
 CALL = "SELECT ledger_create_transfers(CAST(%s AS jsonb), %s)"
@@ -47,7 +44,9 @@ class Side:
 
 
 @st.composite
-def sides(draw: st.DrawFn) -> Side:
+def sides(draw: st.DrawFn, clean: bool = False) -> Side:
+    """`clean`: an open account in EUR whose owner (if any) is not frozen, so that only its
+    balances and flags can refuse a transfer."""
     allow_negative = draw(st.booleans())
     credit_limited = allow_negative and draw(st.booleans())
     debits = draw(st.integers(0, 2000))
@@ -60,11 +59,11 @@ def sides(draw: st.DrawFn) -> Side:
     elif credit_limited:
         debits = credits + pending_credits + slack
     return Side(
-        currency=draw(st.sampled_from(["EUR"] * 11 + ["JPY"])),
+        currency="EUR" if clean else draw(st.sampled_from(["EUR"] * 11 + ["JPY"])),
         allow_negative=allow_negative,
         credit_limited=credit_limited,
-        closed=draw(st.integers(0, 19)) == 0,
-        owner=draw(st.sampled_from([None] * 3 + ["active"] * 4 + ["frozen"])),
+        closed=not clean and draw(st.integers(0, 19)) == 0,
+        owner=draw(st.sampled_from([None] * 3 + ["active"] * 4 + ([] if clean else ["frozen"]))),
         debits=debits,
         credits=credits,
         pending_debits=pending_debits,
@@ -108,50 +107,45 @@ def cases(draw: st.DrawFn) -> Case:
     )
 
 
-@pytest.fixture(scope="module")
-def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
-    libpq = make_url(database_url).set(drivername="postgresql")
-    with psycopg.connect(libpq.render_as_string(hide_password=False)) as c:
-        superuser = c.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        row = superuser.fetchone()
-        assert row is not None and row[0], "track_functions (which path ran) needs a superuser"
-        c.rollback()
-        yield c
+def set_up_account(cur: psycopg.Cursor[Any], side: Side, account_id: str) -> str:
+    """An account (and its owner, if it has one) in the state `side` describes."""
+    owner = None
+    if side.owner is not None:
+        owner = f"{account_id}-customer"
+        cur.execute(
+            "INSERT INTO customers (customer_id, application_id, workflow_id, given_names,"
+            " surname, date_of_birth, nationality, residence_country, risk_level, status)"
+            " VALUES (%s, %s, %s, 'Test', 'Customer', '1980-01-01', 'DE', 'DE', 'low', %s)",
+            (owner, owner, owner, side.owner),
+        )
+    debits, credits = Decimal(side.debits).scaleb(-2), Decimal(side.credits).scaleb(-2)
+    cur.execute(
+        "INSERT INTO accounts (account_id, customer_id, kind, currency, product,"
+        " allow_negative, credits_must_not_exceed_debits, closed, debits_posted,"
+        " credits_posted, posted_balance, pending_debits, pending_credits)"
+        " VALUES (%s, %s, 'customer', %s, 'test', %s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            account_id,
+            owner,
+            side.currency,
+            side.allow_negative,
+            side.credit_limited,
+            side.closed,
+            debits,
+            credits,
+            credits - debits,
+            Decimal(side.pending_debits).scaleb(-2),
+            Decimal(side.pending_credits).scaleb(-2),
+        ),
+    )
+    return account_id
 
 
 def _set_up(cur: psycopg.Cursor[Any], case: Case) -> dict[str, str]:
     prefix = uuid.uuid4().hex[:10]
     ids = {"d": f"fp-{prefix}-d", "c": f"fp-{prefix}-c", "x": f"fp-{prefix}-missing"}
-    for key, side in (("d", case.debit), ("c", case.credit)):
-        owner = None
-        if side.owner is not None:
-            owner = f"fp-{prefix}-{key}-customer"
-            cur.execute(
-                "INSERT INTO customers (customer_id, application_id, workflow_id, given_names,"
-                " surname, date_of_birth, nationality, residence_country, risk_level, status)"
-                " VALUES (%s, %s, %s, 'Test', 'Customer', '1980-01-01', 'DE', 'DE', 'low', %s)",
-                (owner, owner, owner, side.owner),
-            )
-        debits, credits = Decimal(side.debits).scaleb(-2), Decimal(side.credits).scaleb(-2)
-        cur.execute(
-            "INSERT INTO accounts (account_id, customer_id, kind, currency, product,"
-            " allow_negative, credits_must_not_exceed_debits, closed, debits_posted,"
-            " credits_posted, posted_balance, pending_debits, pending_credits)"
-            " VALUES (%s, %s, 'customer', %s, 'test', %s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                ids[key],
-                owner,
-                side.currency,
-                side.allow_negative,
-                side.credit_limited,
-                side.closed,
-                debits,
-                credits,
-                credits - debits,
-                Decimal(side.pending_debits).scaleb(-2),
-                Decimal(side.pending_credits).scaleb(-2),
-            ),
-        )
+    set_up_account(cur, case.debit, ids["d"])
+    set_up_account(cur, case.credit, ids["c"])
     return ids
 
 
@@ -194,7 +188,7 @@ def _call(cur: psycopg.Cursor[Any], item: dict[str, Any], fast: bool) -> tuple[A
         "SELECT set_config('clearway.ledger_fast_path', %s, true)", ["on" if fast else "off"]
     )
     cur.execute("SET LOCAL track_functions = 'pl'")
-    before = _apply_calls(cur)
+    before = apply_calls(cur)
     cur.execute("SAVEPOINT call")
     try:
         cur.execute(CALL, (json.dumps([item]), AT))
@@ -207,10 +201,10 @@ def _call(cur: psycopg.Cursor[Any], item: dict[str, Any], fast: bool) -> tuple[A
     except psycopg.Error as exc:
         cur.execute("ROLLBACK TO SAVEPOINT call")
         return ("error", exc.sqlstate), True
-    return result, _apply_calls(cur) > before
+    return result, apply_calls(cur) > before
 
 
-def _apply_calls(cur: psycopg.Cursor[Any]) -> int:
+def apply_calls(cur: psycopg.Cursor[Any]) -> int:
     """Calls of the general function so far in this transaction (track_functions)."""
     cur.execute(APPLY_CALLS)
     row = cur.fetchone()

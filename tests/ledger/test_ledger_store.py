@@ -224,6 +224,24 @@ def test_linked_chain_all_or_nothing(book: Book) -> None:
     assert book.balance(b)[1] == Decimal(11)
 
 
+def test_a_large_batch_whose_first_transfers_fail_returns_every_result(book: Book) -> None:
+    """More than 16 transfers take the general function's set-based branch; before 0006 a
+    batch there whose first transfers failed (and named no stored id) raised a not-null
+    violation instead of answering, because the new transfers' positions shifted."""
+    src, a = book.open("src", limited=False), book.open("a")
+    specs = [
+        book.transfer("big-0", book.id("nobody"), a, "1"),
+        book.transfer("big-1", a, src, "1"),  # a is empty: refused
+        *[book.transfer(f"big-{i}", src, a, "1") for i in range(2, 20)],
+    ]
+    assert book.create(*specs) == ["account_not_found", "exceeds_credits"] + ["created"] * 18
+    assert book.balance(a)[1] == Decimal(18)
+    with book.sessions() as s:
+        assert LedgerStore(s).get_transfer(book.id("big-19")) is not None
+        assert LedgerStore(s).get_transfer(book.id("big-1")) is None
+        assert LedgerStore(s).verify().clean
+
+
 def test_balance_as_of_and_keyset_pages(book: Book) -> None:
     src, a = book.open("src", limited=False), book.open("a")
     for i in range(5):
