@@ -15,12 +15,21 @@ import datetime as dt
 import json
 import threading
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import psycopg
 
 from clearway.contract import LedgerContention, LedgerError, error_types
-from models.ledger import CreateTransfersResult, TransferResult, TransferSpec
+from domain.ledger.money import exponent
+from models.ledger import (
+    CreateTransfersResult,
+    TransferKind,
+    TransferOutcome,
+    TransferResult,
+    TransferSpec,
+    TransferView,
+)
 
 CALL = "SELECT ledger_create_transfers(CAST(%s AS jsonb), %s)"
 CONTENTION_SQLSTATES = frozenset({"CW001", "40P01"})
@@ -65,12 +74,67 @@ def encode(specs: Sequence[TransferSpec]) -> str:
     return json.dumps(out, separators=(",", ":"))
 
 
-def decode(raw: str) -> CreateTransfersResult:
-    """Validated straight from the function's JSON (pydantic's parser, no dict detour)."""
+CREATED = '{"created":'
+"""How the fast paths answer a batch they created whole: `{"created": [seq, ...]}`, the
+sequence numbers in batch order. Everything else in each result is what the caller sent, so
+the server does not build it and the client does not parse it back (for a batch of 1,000,
+8 kB of JSON instead of 500 kB, and a fifth of the client's CPU)."""
+
+
+def decode(raw: str, specs: Sequence[TransferSpec], at: dt.datetime) -> CreateTransfersResult:
+    """The function's answer to `specs`, sent with `at`: either the compact form above, or
+    one result per transfer, validated straight from the JSON (pydantic's parser)."""
+    if raw.startswith(CREATED):
+        return created(json.loads(raw)["created"], specs, at)
     result = CreateTransfersResult.model_validate_json('{"results":' + raw + "}")
     if all(r.outcome != "failed" for r in result.results):
         return result
     return CreateTransfersResult(results=[_named(r) for r in result.results])
+
+
+def created(
+    seqs: Sequence[int], specs: Sequence[TransferSpec], at: dt.datetime
+) -> CreateTransfersResult:
+    """Every transfer created, as the general function would report it: the spec's fields,
+    the amount at its currency's exponent, the sequence number, `at` as the creation time
+    (validated as usual: with pydantic 2.14 that is faster than `model_construct`)."""
+    if len(seqs) != len(specs):
+        raise LedgerError(f"the ledger created {len(seqs)} transfers of {len(specs)}")
+    places: dict[str, Decimal] = {}
+    results = []
+    for index, (spec, seq) in enumerate(zip(specs, seqs, strict=True)):
+        assert spec.amount is not None and spec.currency is not None  # created singles have both
+        quantum = places.get(spec.currency)
+        if quantum is None:
+            quantum = places[spec.currency] = Decimal(1).scaleb(-exponent(spec.currency))
+        view = TransferView(
+            transfer_id=spec.transfer_id,
+            seq=seq,
+            kind=TransferKind.SINGLE,
+            debit_account_id=spec.debit_account_id,
+            credit_account_id=spec.credit_account_id,
+            amount=spec.amount.quantize(quantum),
+            currency=spec.currency,
+            code=spec.code,
+            reference=spec.reference,
+            pending_id=None,
+            timeout_seconds=None,
+            expires_at=None,
+            state=None,
+            created_at=at,
+        )
+        results.append(
+            TransferResult(
+                index=index,
+                transfer_id=spec.transfer_id,
+                outcome=TransferOutcome.CREATED,
+                error=None,
+                code=None,
+                message=None,
+                transfer=view,
+            )
+        )
+    return CreateTransfersResult(results=results)
 
 
 def _named(r: TransferResult) -> TransferResult:
@@ -97,16 +161,15 @@ class LedgerConnection:
     ) -> CreateTransfersResult:
         if not specs:
             return CreateTransfersResult(results=[])
+        at = now or dt.datetime.now(dt.UTC)
         try:
-            row = self._conn.execute(
-                CALL, (encode(specs), now or dt.datetime.now(dt.UTC)), prepare=True
-            ).fetchone()
+            row = self._conn.execute(CALL, (encode(specs), at), prepare=True).fetchone()
         except psycopg.Error as exc:
             if exc.sqlstate in CONTENTION_SQLSTATES:
                 raise contention() from None
             raise
         assert row is not None
-        return decode(row[0])
+        return decode(row[0], specs, at)
 
     def close(self) -> None:
         self._conn.close()

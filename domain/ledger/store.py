@@ -296,15 +296,14 @@ class LedgerStore:
         `ledger_create_transfers` (see `domain/ledger/batch.py`)."""
         if not specs:
             return CreateTransfersResult(results=[])
+        at = now or dt.datetime.now(dt.UTC)
         try:
-            raw = self._session.execute(
-                _CALL, {"batch": encode(specs), "at": now or dt.datetime.now(dt.UTC)}
-            ).scalar_one()
+            raw = self._session.execute(_CALL, {"batch": encode(specs), "at": at}).scalar_one()
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) in CONTENTION_SQLSTATES:
                 raise contention() from None
             raise
-        return decode(raw)
+        return decode(raw, specs, at)
 
     def expire_pending(self, now: dt.datetime, limit: int = 1000) -> int:
         """Expire holds whose timeout has passed (each once: the expiry is a transfer with

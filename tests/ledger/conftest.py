@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -14,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.ledger import LedgerStore
+from domain.ledger.batch import CREATED, decode
 from models.ledger import AccountFlag, AccountKind, OpenAccountInput, TransferSpec
 
 PATHS = {
@@ -112,3 +114,33 @@ def conn(database_url: str) -> Iterator[psycopg.Connection[Any]]:
         assert row is not None and row[0], "track_functions (which path ran) needs a superuser"
         c.rollback()
         yield c
+
+
+def answers(raw: str, batch: list[dict[str, Any]], at: dt.datetime) -> list[dict[str, Any]]:
+    """The function's answer to a batch as callers get it (the product's own decoding, so
+    the fast paths' compact answer and the general function's full one compare), with
+    sequence numbers as ranks: two calls draw from one sequence, so only their order can
+    agree."""
+    specs = [
+        TransferSpec(
+            transfer_id=b["id"],
+            kind=b["kind"],
+            debit_account_id=b.get("debit"),
+            credit_account_id=b.get("credit"),
+            amount=Decimal(b["amount"]) if b.get("amount") is not None else None,
+            currency=b.get("currency"),
+            code=b["code"],
+            reference=b["reference"],
+            pending_id=b.get("pending_id"),
+            timeout_seconds=b.get("timeout"),
+            linked=b.get("linked", False),
+        )
+        for b in batch
+        if raw.startswith(CREATED)  # only the compact answer needs them (all valid then)
+    ]
+    results = [r.model_dump() for r in decode(raw, specs, at).results]
+    seqs = sorted({r["transfer"]["seq"] for r in results if r["transfer"] is not None})
+    for r in results:
+        if r["transfer"] is not None:
+            r["transfer"]["seq"] = seqs.index(r["transfer"]["seq"])
+    return results

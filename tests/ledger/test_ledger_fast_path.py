@@ -22,6 +22,10 @@ import psycopg
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from domain.ledger.batch import CREATED, decode
+from models.ledger import TransferSpec
+from tests.ledger.conftest import answers
+
 AT = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)
 CALL = "SELECT ledger_create_transfers(CAST(%s AS jsonb), %s)"
 APPLY_CALLS = (
@@ -182,7 +186,7 @@ def _snapshot(cur: psycopg.Cursor[Any], ids: dict[str, str], tid: str) -> Any:
 
 
 def _call(cur: psycopg.Cursor[Any], item: dict[str, Any], fast: bool) -> tuple[Any, bool]:
-    """(the result without sequence numbers, or the error's SQLSTATE; whether the general
+    """(the result as callers decode it, or the error's SQLSTATE; whether the general
     function was called)."""
     cur.execute(
         "SELECT set_config('clearway.ledger_fast_path', %s, true)", ["on" if fast else "off"]
@@ -194,10 +198,7 @@ def _call(cur: psycopg.Cursor[Any], item: dict[str, Any], fast: bool) -> tuple[A
         cur.execute(CALL, (json.dumps([item]), AT))
         row = cur.fetchone()
         assert row is not None
-        result: Any = json.loads(row[0])
-        for r in result:
-            if r["transfer"] is not None:
-                r["transfer"].pop("seq")
+        result: Any = answers(row[0], [item], AT)
     except psycopg.Error as exc:
         cur.execute("ROLLBACK TO SAVEPOINT call")
         return ("error", exc.sqlstate), True
@@ -276,15 +277,28 @@ def test_a_replayed_call_through_the_fast_path_returns_the_original(
             ids = _set_up(cur, case)
             item = _transfer(case, ids)
             cur.execute(CALL, (json.dumps([item]), AT))
-            first = json.loads(cur.fetchone()[0])  # type: ignore[index]
+            first_raw = cur.fetchone()[0]  # type: ignore[index]
             cur.execute(CALL, (json.dumps([item]), AT))
-            second = json.loads(cur.fetchone()[0])  # type: ignore[index]
+            second_raw = cur.fetchone()[0]  # type: ignore[index]
             accounts, _ = _snapshot(cur, ids, item["id"])
         finally:
             conn.rollback()
-    assert first[0]["outcome"] == "created"
-    assert first[0]["transfer"]["amount"] == "12.50"
-    assert second[0]["outcome"] == "exists"
-    assert second[0]["transfer"] == first[0]["transfer"]
+    spec = [
+        TransferSpec(
+            transfer_id=item["id"],
+            debit_account_id=ids["d"],
+            credit_account_id=ids["c"],
+            amount=Decimal("12.5"),
+            currency="EUR",
+            code="transfer",
+            reference="fast path check",
+        )
+    ]
+    assert first_raw.startswith(CREATED), "the fast path answers a new transfer compactly"
+    (first,) = decode(first_raw, spec, AT).results
+    (second,) = decode(second_raw, spec, AT).results
+    assert first.outcome == "created" and second.outcome == "exists"
+    assert first.transfer is not None and str(first.transfer.amount) == "12.50"
+    assert second.transfer == first.transfer
     balances = {a[0]: a[3] for a in accounts}
     assert balances == {ids["d"]: Decimal("-12.50"), ids["c"]: Decimal("12.50")}
