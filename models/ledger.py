@@ -296,7 +296,9 @@ class VerifyReport(FrozenModel):
     transfers: int
     mismatches: list[VerifyMismatch]
     pending_problems: list[str]
-    """Pending transfers whose state disagrees with their resolution rows."""
+    """Transfers breaking a rule the balances cannot show: a pending transfer whose state
+    disagrees with its resolution rows, a transfer in another currency than its accounts, a
+    transfer naming an account that does not exist (the name is the field's first use)."""
 
     @property
     def clean(self) -> bool:

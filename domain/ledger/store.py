@@ -2,23 +2,26 @@
 
 `create_transfers` is the one write path (deposits, camt.054 credits, expiry, the bench
 all come through it). A batch is one call of the PostgreSQL function
-`ledger_create_transfers` (migrations 0004 and 0005), however many transfers it holds, which
-is how a ledger on PostgreSQL gets fast. Inside the function:
+`ledger_create_transfers` (migrations 0004 to 0006), however many transfers it holds, which
+is how a ledger on PostgreSQL gets fast. Inside the function, three paths with one set of
+rules:
 
-1. one `SELECT … FOR UPDATE` of the transfers the batch names (its own ids, for
-   idempotency, and the pending transfers it resolves), in id order;
-2. one `SELECT … FOR UPDATE` of every account involved, in id order, so two batches
-   touching the same accounts queue instead of deadlocking;
-3. the transfers are applied one by one to the locked balances in memory, with linked
-   chains rolled back as a unit (an undo log) when one of their transfers fails;
-4. one `INSERT … SELECT FROM unnest(…)` of the accepted transfers and one `UPDATE … FROM
-   unnest(…)` of the balances (and one of resolved pending rows).
+- one new single-phase transfer that succeeds: read the id, lock both accounts, one INSERT
+  and one UPDATE (0005);
+- a batch of new single-phase transfers that all succeed: checked set-based on an unlocked
+  snapshot, inserted, then the accounts locked, the check repeated on the locked rows and
+  the balances updated in one statement, so only that last part runs under the locks
+  (0006);
+- anything else, or a fast path that finds a refusal before it writes: the general
+  function (0004), which locks the transfers the batch names and every account involved in
+  id order, applies the transfers one by one to the locked balances in memory (linked
+  chains rolled back as a unit through an undo log) and writes the accepted ones.
 
-The locks are held only while PostgreSQL computes, never across a round trip to a client.
-The balances written are absolute values computed under the row locks, and the table's
-check constraints re-check every flag, so a bug in the function fails the transaction
-instead of breaking an account. The store never commits: the caller's transaction is the
-unit of work.
+Every writer locks accounts `FOR NO KEY UPDATE` in the byte order of their ids, so two
+batches on the same accounts queue instead of deadlocking, and never across a round trip to
+a client. The balances written are computed under the row locks, and the table's check
+constraints re-check every flag, so a bug in the function fails the transaction instead of
+breaking an account. The store never commits: the caller's transaction is the unit of work.
 """
 
 from __future__ import annotations
@@ -493,6 +496,21 @@ class LedgerStore:
                     JOIN accounts c ON c.account_id = t.credit_account_id
                     WHERE d.currency <> t.currency OR c.currency <> t.currency
                     LIMIT :limit
+                    """
+                ),
+                {"limit": limit},
+            )
+        ]
+        problems += [
+            f"transfer {r.transfer_id} names account {r.account_id}, which does not exist"
+            for r in s.execute(
+                text(
+                    """
+                    SELECT t.transfer_id, x.account_id FROM ledger_transfers t
+                    CROSS JOIN LATERAL (VALUES (t.debit_account_id), (t.credit_account_id))
+                        AS x(account_id)
+                    WHERE NOT EXISTS (SELECT FROM accounts a WHERE a.account_id = x.account_id)
+                    ORDER BY t.transfer_id LIMIT :limit
                     """
                 ),
                 {"limit": limit},

@@ -102,14 +102,18 @@ SHAPE = r"""
                             <= ledger_currency_exponent(upper(x.currency))
                    ELSE false END, false)), false)
            AND count(DISTINCT x.id COLLATE "C") = n,
-           array_agg(x.id), array_agg(x.debit), array_agg(x.credit),
+           array_agg(x.id ORDER BY x.o), array_agg(x.debit ORDER BY x.o),
+           array_agg(x.credit ORDER BY x.o),
            array_agg(CASE WHEN x.amount ~ '^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$' THEN
                          round(x.amount::numeric, ledger_currency_exponent(upper(x.currency)))
-                     END),
-           array_agg(x.currency), array_agg(x.code), array_agg(x.reference)
+                     END ORDER BY x.o),
+           array_agg(x.currency ORDER BY x.o), array_agg(x.code ORDER BY x.o),
+           array_agg(x.reference ORDER BY x.o)
     INTO ok, b_id, b_d, b_c, b_amt, b_cur, b_code, b_ref
-    FROM (SELECT * FROM {items} ORDER BY x.o) x;"""
-"""Step 1, from the JSON alone; the arrays are aggregated in batch order. The pattern admits
+    FROM {items};"""
+"""Step 1, from the JSON alone. Every array is aggregated `ORDER BY x.o`, explicitly: with
+the DISTINCT count beside them, PostgreSQL sorts the whole input by id for all aggregates
+of the level, and arrays in id order would number the transfers (`seq`) out of batch order. The pattern admits
 what PostgreSQL reads as a finite number, so the casts behind it cannot fail here on an
 amount the general function would never have read (one after a failed member of a chain)."""
 

@@ -3,7 +3,9 @@ them) and the append-only transfer log they are recomputed from (`clearway ledge
 
 The database itself refuses what must never happen, whatever code path writes: an account
 breaking its flags (check constraints), a transfer of nothing or to itself, a pending
-transfer resolved twice (a unique index on `pending_id`), a transfer id reused (primary key).
+transfer resolved twice (a unique index on `pending_id`), a transfer id reused (primary key),
+a transfer naming an account that does not exist, an account deleted or renamed (triggers,
+migration 0006: they keep the foreign keys' rule without the foreign keys' row locks).
 """
 
 from __future__ import annotations

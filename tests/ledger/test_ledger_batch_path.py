@@ -131,7 +131,7 @@ def _batch(case: BatchCase, ids: list[str], prefix: str) -> list[dict[str, Any]]
     out: list[dict[str, Any]] = []
     for i, it in enumerate(case.items):
         body: dict[str, Any] = {
-            "id": f"{prefix}-t{i}",
+            "id": f"{prefix}-t{(7 * i) % 11:02d}",  # ids sort out of batch order
             "kind": it.kind,
             "code": "transfer",
             "reference": f"batch path check {i}",

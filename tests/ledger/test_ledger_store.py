@@ -242,6 +242,23 @@ def test_a_large_batch_whose_first_transfers_fail_returns_every_result(book: Boo
         assert LedgerStore(s).verify().clean
 
 
+def test_a_batch_numbers_its_transfers_in_batch_order_whatever_their_ids(book: Book) -> None:
+    """Sequence numbers follow the batch, and each result carries its own transfer's number
+    (the batch path once aggregated its arrays in id order: `zz` got the first number)."""
+    src, a = book.open("src", limited=False), book.open("a")
+    specs = [book.transfer(name, src, a, amount) for name, amount in (("zz", "1"), ("aa", "2"))]
+    with book.sessions.begin() as s:
+        results = LedgerStore(s).create_transfers(specs).results
+    with book.sessions() as s:
+        stored = {spec.transfer_id: LedgerStore(s).get_transfer(spec.transfer_id) for spec in specs}
+    seqs = [r.transfer.seq for r in results if r.transfer is not None]
+    assert seqs == sorted(seqs) and len(seqs) == 2
+    for r in results:
+        view = stored[r.transfer_id]
+        assert view is not None and r.transfer is not None
+        assert (view.seq, view.amount) == (r.transfer.seq, r.transfer.amount)
+
+
 def test_balance_as_of_and_keyset_pages(book: Book) -> None:
     src, a = book.open("src", limited=False), book.open("a")
     for i in range(5):
@@ -307,6 +324,30 @@ def test_verify_names_a_tampered_account(book: Book) -> None:
             s.execute(tamper, {"d": Decimal(-5), "a": a})
     with book.sessions() as s:
         assert LedgerStore(s).verify().clean
+
+
+def test_verify_names_a_transfer_whose_account_is_missing(book: Book) -> None:
+    """The triggers keep every transfer's accounts in place; verify checks it anyway, since
+    a restore or a replica with triggers off could break it (here: replication role)."""
+    src, a = book.open("src", limited=False), book.open("a")
+    assert book.create(book.transfer("fund", src, a, "1")) == ["created"]
+    with book.sessions() as s:
+        try:
+            s.execute(text("SET LOCAL session_replication_role = replica"))
+            s.execute(
+                text(
+                    "INSERT INTO ledger_transfers (transfer_id, kind, debit_account_id,"
+                    " credit_account_id, amount, currency, code, reference)"
+                    " VALUES (:t, 'single', :a, :ghost, 1, 'EUR', 'transfer', '')"
+                ),
+                {"t": book.id("orphan"), "a": a, "ghost": book.id("ghost")},
+            )
+            report = LedgerStore(s).verify()
+        finally:
+            s.rollback()
+    wanted = f"transfer {book.id('orphan')} names account {book.id('ghost')}, which does not exist"
+    assert wanted in report.pending_problems
+    assert not report.clean
 
 
 def test_bank_accounts_per_currency(book: Book) -> None:
