@@ -298,7 +298,7 @@ class VerifyReport(FrozenModel):
     pending_problems: list[str]
     """Transfers breaking a rule the balances cannot show: a pending transfer whose state
     disagrees with its resolution rows, a transfer in another currency than its accounts, a
-    transfer naming an account that does not exist (the name is the field's first use)."""
+    transfer naming an account that does not exist (the field kept its first name)."""
 
     @property
     def clean(self) -> bool:

@@ -15,13 +15,12 @@ import datetime as dt
 import json
 import threading
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 import psycopg
 
 from clearway.contract import LedgerContention, LedgerError, error_types
-from domain.ledger.money import exponent
+from domain.ledger.money import at_exponent
 from models.ledger import (
     CreateTransfersResult,
     TransferKind,
@@ -100,27 +99,20 @@ def created(
     (validated as usual: with pydantic 2.14 that is faster than `model_construct`)."""
     if len(seqs) != len(specs):
         raise LedgerError(f"the ledger created {len(seqs)} transfers of {len(specs)}")
-    places: dict[str, Decimal] = {}
     results = []
     for index, (spec, seq) in enumerate(zip(specs, seqs, strict=True)):
         assert spec.amount is not None and spec.currency is not None  # created singles have both
-        quantum = places.get(spec.currency)
-        if quantum is None:
-            quantum = places[spec.currency] = Decimal(1).scaleb(-exponent(spec.currency))
+        assert spec.debit_account_id is not None and spec.credit_account_id is not None
         view = TransferView(
             transfer_id=spec.transfer_id,
             seq=seq,
             kind=TransferKind.SINGLE,
             debit_account_id=spec.debit_account_id,
             credit_account_id=spec.credit_account_id,
-            amount=spec.amount.quantize(quantum),
+            amount=at_exponent(spec.amount, spec.currency),
             currency=spec.currency,
             code=spec.code,
             reference=spec.reference,
-            pending_id=None,
-            timeout_seconds=None,
-            expires_at=None,
-            state=None,
             created_at=at,
         )
         results.append(
@@ -128,9 +120,6 @@ def created(
                 index=index,
                 transfer_id=spec.transfer_id,
                 outcome=TransferOutcome.CREATED,
-                error=None,
-                code=None,
-                message=None,
                 transfer=view,
             )
         )

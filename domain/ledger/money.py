@@ -69,7 +69,12 @@ def parse_amount(value: str | Decimal, currency: str, *, allow_zero: bool = Fals
     return amount.quantize(Decimal(1).scaleb(-places))
 
 
+def at_exponent(amount: Decimal, currency: str) -> Decimal:
+    """An amount with exactly the currency's decimals (12.5 EUR -> 12.50, the stored
+    NUMERIC(20, 4) 12.5000 -> 12.50)."""
+    return amount.quantize(Decimal(1).scaleb(-exponent(currency)))
+
+
 def format_amount(amount: Decimal, currency: str) -> str:
     """The canonical string of an amount: exactly the currency's decimals ('12.50', '100')."""
-    places = exponent(currency)
-    return str(amount.quantize(Decimal(1).scaleb(-places)))
+    return str(at_exponent(amount, currency))

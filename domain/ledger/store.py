@@ -45,7 +45,7 @@ from clearway.contract import (
     LedgerError,
 )
 from domain.ledger.batch import CONTENTION_SQLSTATES, contention, decode, encode
-from domain.ledger.money import MoneyError, exponent
+from domain.ledger.money import MoneyError, at_exponent, exponent
 from models.ledger import (
     AccountFlag,
     AccountKind,
@@ -108,7 +108,7 @@ def _view_from_row(row: Row[Any]) -> TransferView:
         kind=TransferKind(row.kind),
         debit_account_id=row.debit_account_id,
         credit_account_id=row.credit_account_id,
-        amount=_money(row.amount, row.currency),
+        amount=at_exponent(row.amount, row.currency),
         currency=row.currency,
         code=row.code,
         reference=row.reference,
@@ -380,10 +380,10 @@ class LedgerStore:
                 currency=r.currency,
                 kind=r.kind,
                 accounts=r.n,
-                debits_posted=_money(r.dp, r.currency),
-                credits_posted=_money(r.cp, r.currency),
-                pending_debits=_money(r.pd, r.currency),
-                pending_credits=_money(r.pc, r.currency),
+                debits_posted=at_exponent(r.dp, r.currency),
+                credits_posted=at_exponent(r.cp, r.currency),
+                pending_debits=at_exponent(r.pd, r.currency),
+                pending_credits=at_exponent(r.pc, r.currency),
             )
             for r in self._session.execute(
                 text(
@@ -528,11 +528,6 @@ class LedgerStore:
             mismatches=mismatches,
             pending_problems=problems,
         )
-
-
-def _money(amount: Decimal, currency: str) -> Decimal:
-    """The stored NUMERIC(20, 4) at the currency's exponent ('12.50', not '12.5000')."""
-    return amount.quantize(Decimal(1).scaleb(-exponent(currency)))
 
 
 def _encode_cursor(seq: int) -> str:

@@ -299,25 +299,33 @@ def _revision(prefix: str) -> ModuleType:
 
 
 ROOM_0004 = "    ns := COALESCE(ns, 0);\n"
-ROOM = """    ns := COALESCE(ns, 0);
-    IF NOT small THEN
-        -- every new transfer's position exists before the loop assigns any: an assignment
-        -- at ns + 2 into an array without ns + 1 would start the array at ns + 2
-        k_id := k_id[1:ns] || array_fill(NULL::text, ARRAY[n]);
-        k_kind := k_kind[1:ns] || array_fill(NULL::text, ARRAY[n]);
-        k_d := k_d[1:ns] || array_fill(NULL::text, ARRAY[n]);
-        k_c := k_c[1:ns] || array_fill(NULL::text, ARRAY[n]);
-        k_amt := k_amt[1:ns] || array_fill(NULL::numeric, ARRAY[n]);
-        k_cur := k_cur[1:ns] || array_fill(NULL::text, ARRAY[n]);
-        k_code := k_code[1:ns] || array_fill(NULL::text, ARRAY[n]);
-        k_ref := k_ref[1:ns] || array_fill(NULL::text, ARRAY[n]);
-        k_pid := k_pid[1:ns] || array_fill(NULL::text, ARRAY[n]);
-        k_to := k_to[1:ns] || array_fill(NULL::int, ARRAY[n]);
-        k_exp := k_exp[1:ns] || array_fill(NULL::timestamptz, ARRAY[n]);
-        k_state := k_state[1:ns] || array_fill(NULL::text, ARRAY[n]);
-        k_created := k_created[1:ns] || array_fill(NULL::timestamptz, ARRAY[n]);
-    END IF;
-"""
+NEW_TRANSFER_ARRAYS = {
+    "k_id": "text",
+    "k_kind": "text",
+    "k_d": "text",
+    "k_c": "text",
+    "k_amt": "numeric",
+    "k_cur": "text",
+    "k_code": "text",
+    "k_ref": "text",
+    "k_pid": "text",
+    "k_to": "int",
+    "k_exp": "timestamptz",
+    "k_state": "text",
+    "k_created": "timestamptz",
+}
+"""The general function's arrays that the set-based INSERT slices at `ns + 1 .. ns + n`."""
+ROOM = (
+    ROOM_0004
+    + "    IF NOT small THEN\n"
+    + "        -- every new transfer's position exists before the loop assigns any: an\n"
+    + "        -- assignment at ns + 2 into an array without ns + 1 would start it there\n"
+    + "".join(
+        f"        {name} := {name}[1:ns] || array_fill(NULL::{kind}, ARRAY[n]);\n"
+        for name, kind in NEW_TRANSFER_ARRAYS.items()
+    )
+    + "    END IF;\n"
+)
 LOCK_0004 = "ORDER BY a.account_id FOR UPDATE OF a"
 LOCK = 'ORDER BY a.account_id COLLATE "C" FOR NO KEY UPDATE OF a'
 LOCK_0005 = "ORDER BY x.account_id FOR UPDATE"

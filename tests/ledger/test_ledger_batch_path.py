@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import threading
 import uuid
 from dataclasses import dataclass
@@ -29,8 +28,8 @@ from sqlalchemy import text
 
 from clearway.contract import LedgerContention
 from domain.ledger import LedgerStore
-from tests.ledger.conftest import Book, answers
-from tests.ledger.test_ledger_fast_path import CALL, Side, apply_calls, set_up_account, sides
+from tests.ledger.conftest import Book
+from tests.ledger.test_ledger_fast_path import Side, call, set_up_account, sides
 
 AT = dt.datetime(2026, 12, 2, 18, 0, tzinfo=dt.UTC)
 
@@ -159,24 +158,6 @@ def _batch(case: BatchCase, ids: list[str], prefix: str) -> list[dict[str, Any]]
     return out
 
 
-def _call(cur: psycopg.Cursor[Any], batch: list[dict[str, Any]], fast: bool) -> tuple[Any, bool]:
-    cur.execute(
-        "SELECT set_config('clearway.ledger_fast_path', %s, true)", ["on" if fast else "off"]
-    )
-    cur.execute("SET LOCAL track_functions = 'pl'")
-    before = apply_calls(cur)
-    cur.execute("SAVEPOINT call")
-    try:
-        cur.execute(CALL, (json.dumps(batch), AT))
-        row = cur.fetchone()
-        assert row is not None
-        result = answers(row[0], batch, AT)
-    except psycopg.Error as exc:
-        cur.execute("ROLLBACK TO SAVEPOINT call")
-        return ("error", exc.sqlstate), True
-    return result, apply_calls(cur) > before
-
-
 def _books(cur: psycopg.Cursor[Any], prefix: str) -> Any:
     cur.execute(
         "SELECT account_id, debits_posted, credits_posted, posted_balance, pending_debits,"
@@ -218,10 +199,10 @@ def test_the_batch_path_answers_exactly_like_the_general_function(
                     (f"{prefix}-stored", ids[0], ids[1], AT),
                 )
             cur.execute("SAVEPOINT state")
-            general, _ = _call(cur, batch, fast=False)
+            general, _ = call(cur, batch, fast=False, at=AT)
             general_books = _books(cur, prefix)
             cur.execute("ROLLBACK TO SAVEPOINT state")
-            fast, fell_through = _call(cur, batch, fast=True)
+            fast, fell_through = call(cur, batch, fast=True, at=AT)
             fast_books = _books(cur, prefix)
         finally:
             conn.rollback()

@@ -22,12 +22,11 @@ import psycopg
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from domain.ledger.batch import CREATED, decode
+from domain.ledger.batch import CALL, CREATED, decode
 from models.ledger import TransferSpec
 from tests.ledger.conftest import answers
 
 AT = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)
-CALL = "SELECT ledger_create_transfers(CAST(%s AS jsonb), %s)"
 APPLY_CALLS = (
     "SELECT COALESCE(pg_stat_get_xact_function_calls("
     "'ledger_apply_transfers(jsonb, timestamptz)'::regprocedure), 0)"
@@ -185,9 +184,11 @@ def _snapshot(cur: psycopg.Cursor[Any], ids: dict[str, str], tid: str) -> Any:
     return accounts, cur.fetchall()
 
 
-def _call(cur: psycopg.Cursor[Any], item: dict[str, Any], fast: bool) -> tuple[Any, bool]:
-    """(the result as callers decode it, or the error's SQLSTATE; whether the general
-    function was called)."""
+def call(
+    cur: psycopg.Cursor[Any], batch: list[dict[str, Any]], fast: bool, at: dt.datetime
+) -> tuple[Any, bool]:
+    """One call of the ledger function with the fast paths on or off: (the result as callers
+    decode it, or the error's SQLSTATE; whether the general function was called)."""
     cur.execute(
         "SELECT set_config('clearway.ledger_fast_path', %s, true)", ["on" if fast else "off"]
     )
@@ -195,10 +196,10 @@ def _call(cur: psycopg.Cursor[Any], item: dict[str, Any], fast: bool) -> tuple[A
     before = apply_calls(cur)
     cur.execute("SAVEPOINT call")
     try:
-        cur.execute(CALL, (json.dumps([item]), AT))
+        cur.execute(CALL, (json.dumps(batch), at))
         row = cur.fetchone()
         assert row is not None
-        result: Any = answers(row[0], [item], AT)
+        result: Any = answers(row[0], batch, at)
     except psycopg.Error as exc:
         cur.execute("ROLLBACK TO SAVEPOINT call")
         return ("error", exc.sqlstate), True
@@ -239,10 +240,10 @@ def test_the_fast_path_answers_exactly_like_the_general_function(
                     (stored["id"], ids["d"], ids["c"], case.amount, stored["reference"], AT),
                 )
             cur.execute("SAVEPOINT state")
-            general, _ = _call(cur, item, fast=False)
+            general, _ = call(cur, [item], fast=False, at=AT)
             general_books = _snapshot(cur, ids, item["id"])
             cur.execute("ROLLBACK TO SAVEPOINT state")
-            fast, fell_through = _call(cur, item, fast=True)
+            fast, fell_through = call(cur, [item], fast=True, at=AT)
             fast_books = _snapshot(cur, ids, item["id"])
         finally:
             conn.rollback()
