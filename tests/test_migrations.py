@@ -34,6 +34,8 @@ EXPONENTS = (
 )
 
 
+BATCH_SOURCE = "SELECT md5(prosrc) FROM pg_proc WHERE proname = 'ledger_create_batch'"
+
 FOREIGN_KEYS = (
     "SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint"
     " WHERE conrelid = 'ledger_transfers'::regclass AND contype = 'f'"
@@ -42,9 +44,10 @@ FOREIGN_KEYS = (
 
 def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_url: str) -> None:
     """0005 renames the general function, wraps it and rewrites the exponent lookup; 0006
-    adds the batch path and trades the account foreign keys for triggers. Downgrading both
-    must give back 0004's functions, foreign keys and exponents, and upgrading again must
-    work (on a scratch database: the suite's own stays at head)."""
+    adds the batch path and trades the account foreign keys for triggers; 0007 drops the
+    batch path's unlocked check. Downgrading them must give back 0004's functions, foreign
+    keys and exponents (and 0006's batch path on the way), and upgrading again must work
+    (on a scratch database: the suite's own stays at head)."""
     name = f"clearway_migrations_{uuid.uuid4().hex[:8]}"
     url = make_url(database_url)
     libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -56,7 +59,7 @@ def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_
     engine = create_engine(settings.database_url.get_secret_value())
     seen = []
     try:
-        for step in ("0004", "head", "down to 0004", "head"):
+        for step in ("0004", "0006", "head", "down to 0006", "down to 0004", "head"):
             if step.startswith("down to "):
                 command.downgrade(alembic_config(settings), step.removeprefix("down to "))
             else:
@@ -67,13 +70,16 @@ def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_
                         conn.execute(text(NAMES)).scalar(),
                         conn.execute(text(EXPONENTS)).scalar(),
                         conn.execute(text(FOREIGN_KEYS)).scalar(),
+                        conn.execute(text(BATCH_SOURCE)).scalar(),
                     )
                 )
     finally:
         engine.dispose()
         with psycopg.connect(libpq, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    at_0004, at_head, downgraded, upgraded = seen
+    at_0004, at_0006, at_head, back_at_0006, downgraded, upgraded = seen
+    assert at_0006[3] == back_at_0006[3] != at_head[3] == upgraded[3]
+    assert at_0004[3] is None and downgraded[3] is None
     assert at_0004[1] == [2, 0, 3, 4, -1, None, None, None]
     assert at_head[1] == downgraded[1] == upgraded[1] == at_0004[1]
     assert (
