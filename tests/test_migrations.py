@@ -36,6 +36,14 @@ EXPONENTS = (
 
 BATCH_SOURCE = "SELECT md5(prosrc) FROM pg_proc WHERE proname = 'ledger_create_batch'"
 
+ID_COLLATIONS = (
+    "SELECT array_agg(DISTINCT COALESCE(collation_name, 'default'))"
+    " FROM information_schema.columns WHERE table_schema = current_schema()"
+    " AND (table_name, column_name) IN (('accounts', 'account_id'),"
+    " ('ledger_transfers', 'transfer_id'), ('ledger_transfers', 'debit_account_id'),"
+    " ('ledger_transfers', 'credit_account_id'), ('ledger_transfers', 'pending_id'))"
+)
+
 FOREIGN_KEYS = (
     "SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint"
     " WHERE conrelid = 'ledger_transfers'::regclass AND contype = 'f'"
@@ -45,9 +53,10 @@ FOREIGN_KEYS = (
 def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_url: str) -> None:
     """0005 renames the general function, wraps it and rewrites the exponent lookup; 0006
     adds the batch path and trades the account foreign keys for triggers; 0007 drops the
-    batch path's unlocked check. Downgrading them must give back 0004's functions, foreign
-    keys and exponents (and 0006's batch path on the way), and upgrading again must work
-    (on a scratch database: the suite's own stays at head)."""
+    batch path's unlocked check; 0008 orders ids as bytes. Downgrading them must give back
+    0004's functions, foreign keys, exponents and collations (and 0006's batch path on the
+    way), and upgrading again must work (on a scratch database: the suite's own stays at
+    head)."""
     name = f"clearway_migrations_{uuid.uuid4().hex[:8]}"
     url = make_url(database_url)
     libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -71,6 +80,7 @@ def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_
                         conn.execute(text(EXPONENTS)).scalar(),
                         conn.execute(text(FOREIGN_KEYS)).scalar(),
                         conn.execute(text(BATCH_SOURCE)).scalar(),
+                        conn.execute(text(ID_COLLATIONS)).scalar(),
                     )
                 )
     finally:
@@ -80,6 +90,8 @@ def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_
     at_0004, at_0006, at_head, back_at_0006, downgraded, upgraded = seen
     assert at_0006[3] == back_at_0006[3] != at_head[3] == upgraded[3]
     assert at_0004[3] is None and downgraded[3] is None
+    assert at_head[4] == upgraded[4] == ["C"]
+    assert at_0004[4] == at_0006[4] == downgraded[4] == ["default"]
     assert at_0004[1] == [2, 0, 3, 4, -1, None, None, None]
     assert at_head[1] == downgraded[1] == upgraded[1] == at_0004[1]
     assert (

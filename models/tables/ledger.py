@@ -30,6 +30,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.tables.base import MONEY, Base
 
+ID_ORDER = "C"
+"""Account and transfer ids compare as bytes, not through the locale (migration 0008): the
+order every writer locks accounts in, and cheaper index descents."""
+
 
 class Account(Base):
     """A ledger account, TigerBeetle-style: posted and pending debits and credits, and flags.
@@ -62,7 +66,7 @@ class Account(Base):
         Index("ix_accounts_customer_id", "customer_id"),
     )
 
-    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(64, collation=ID_ORDER), primary_key=True)
     customer_id: Mapped[str | None] = mapped_column(
         String(64), ForeignKey("customers.customer_id"), nullable=True
     )
@@ -137,19 +141,19 @@ class LedgerTransfer(Base):
         ),
     )
 
-    transfer_id: Mapped[str] = mapped_column(String(72), primary_key=True)
+    transfer_id: Mapped[str] = mapped_column(String(72, collation=ID_ORDER), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, Identity(), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
-    debit_account_id: Mapped[str] = mapped_column(String(64))
+    debit_account_id: Mapped[str] = mapped_column(String(64, collation=ID_ORDER))
     """An existing account, forever: a statement trigger checks every insert and accounts
     are never deleted or renamed (migration 0006; foreign keys would lock both accounts)."""
-    credit_account_id: Mapped[str] = mapped_column(String(64))
+    credit_account_id: Mapped[str] = mapped_column(String(64, collation=ID_ORDER))
     amount: Mapped[Decimal] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
     code: Mapped[str] = mapped_column(String(32))
     reference: Mapped[str] = mapped_column(String(140))
     pending_id: Mapped[str | None] = mapped_column(
-        String(72), ForeignKey("ledger_transfers.transfer_id"), nullable=True
+        String(72, collation=ID_ORDER), ForeignKey("ledger_transfers.transfer_id"), nullable=True
     )
     timeout_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
