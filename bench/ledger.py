@@ -8,8 +8,15 @@
    cold ones (customer accounts with `debits_must_not_exceed_credits`, pre-funded);
    transfers/s and p50/p99 latency per transaction. Also through `LedgerStore` in a
    SQLAlchemy ORM session (BEGIN, call, COMMIT), what activities pay.
-3. Batches: N processes posting `create_transfers` batches (default 1,000 transfers) among
-   the cold and the hot accounts; transfers/s and p99 per batch.
+3. Batches: N processes posting `create_transfers` batches (default 500 transfers) among
+   the cold and the hot accounts; transfers/s and p99 per batch. Then the same among the
+   cold accounts at other sizes (`--sweep`, default 250, 1,000 and 2,500, run in that
+   order after the first, so each meets a larger transfers table than the one before).
+   Among 10,000 accounts every two concurrent batches share accounts, so they queue on
+   each other's row locks, and a batch waiting for one account already holds those before
+   it in id order: the larger the batch, the longer the queue. The default is the size
+   that queued least in the sweeps of 2026-12-03 (500 and 250 at 6.0-6.2x TPC-B, 1,000 at
+   4.9x, 2,500 at 4.7x, in one full run); every run prints the whole sweep.
 
 Ratios are ledger/pgbench, pgbench being the mean of a run before and a run after the
 ledger's (one TPC-B run here varies by up to 2x from the next). Client processes connect
@@ -21,7 +28,8 @@ trial balance balanced (the bench exits 1 otherwise): a fast ledger that loses m
 ledger.
 Prints figures only; nothing is asserted about timings (the machine is shared and noisy).
 
-Usage: python bench/ledger.py [--clients 8] [--seconds 10] [--batch-size 1000] [--json]
+Usage: python bench/ledger.py [--clients 8] [--seconds 10] [--batch-size 500]
+       [--sweep 250,1000,2500] [--json]
 """
 
 from __future__ import annotations
@@ -405,7 +413,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument(
+        "--sweep",
+        default="250,1000,2500",
+        help="other batch sizes to run among the cold accounts (comma-separated; '' for none)",
+    )
     parser.add_argument("--pgbench-scale", type=int, default=None, help="default: --clients")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
@@ -423,6 +436,10 @@ def main() -> int:
         driven = run_pgbench_ledger(db_url, args.clients, secs, "cold", COLD)
         batched = run_batched(db_url, cold, args.clients, args.seconds)
         batch_cold = run_ledger(db_url, cold, args.clients, args.seconds, args.batch_size, "bc")
+        sweep = {
+            size: run_ledger(db_url, cold, args.clients, args.seconds, size, f"bs{size}")
+            for size in sorted(int(x) for x in args.sweep.split(",") if x.strip())
+        }
         batch_hot = run_ledger(db_url, hot, args.clients, args.seconds, args.batch_size, "bh")
         clean, verify_s = check_books(db_url)
         # TPC-B on this machine varies by 2x from run to run (checkpoints, other tenants):
@@ -454,11 +471,20 @@ def main() -> int:
         "single_hot_p99_ms": single_hot["p99_ms"],
         "batch_p99_ms": batch_cold["p99_ms"],
         "batch_hot_p99_ms": batch_hot["p99_ms"],
+        "batch_sweep": {
+            str(size): {
+                "tps": round(r["tps"], 1),
+                "ratio": round(r["tps"] / pgbench, 2),
+                "p99_ms": r["p99_ms"],
+            }
+            for size, r in sweep.items()
+        },
         "refused": {
             "single_hot": single_hot["refused"],
             "single_cold": single_cold["refused"],
             "batch_cold": batch_cold["refused"],
             "batch_hot": batch_hot["refused"],
+            **{f"batch_{size}": r["refused"] for size, r in sweep.items()},
         },
         "books_clean": clean,
         "verify_seconds": round(verify_s, 2),
@@ -476,6 +502,7 @@ def main() -> int:
             ("single, cold, ORM session", single_session),
             ("single, hot (10 accts)", single_hot),
             (f"batch {args.batch_size}, cold", batch_cold),
+            *((f"batch {size}, cold", r) for size, r in sweep.items()),
             (f"batch {args.batch_size}, hot", batch_hot),
         ):
             print(

@@ -1,7 +1,7 @@
 """One `create_transfers` batch, as one call of the ledger's PostgreSQL function.
 
 The rules (idempotency by id, account flags, two-phase resolution, linked chains) live in
-`ledger_create_transfers` (migrations 0004 to 0006), which applies a batch of any size
+`ledger_create_transfers` (migrations 0004 to 0008), which applies a batch of any size
 under its row locks in one round trip and returns one result per transfer. This module
 only encodes the batch and decodes the results, for the two ways in: `LedgerStore` inside
 a caller's SQLAlchemy transaction, and `LedgerConnection` for throughput callers that want
