@@ -93,7 +93,7 @@ def test_created_matches_the_models_built_one_by_one() -> None:
             amount=Decimal("12.5"),
             currency="EUR",
             code="deposit",
-            reference="Salary \"November\" \u00e9",
+            reference='Salary "November" \u00e9',
         ),
         TransferSpec(
             transfer_id="t-2",
