@@ -19,9 +19,9 @@ Revision ID: 0007
 Revises: 0006
 """
 
-import importlib.util
+import runpy
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
 from alembic import op
 
@@ -31,36 +31,30 @@ branch_labels = None
 depends_on = None
 
 
-def _revision(prefix: str) -> ModuleType:
-    (path,) = Path(__file__).parent.glob(f"{prefix}_*.py")
-    spec = importlib.util.spec_from_file_location(f"clearway_migration_{prefix}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _replace_once(sql: str, old: str, new: str) -> str:
-    assert sql.count(old) == 1, f"not found once in the frozen text: {old!r}"
-    return sql.replace(old, new)
+def _revision_0006() -> dict[str, Any]:
+    """0006's names (its SQL texts and its `_replace_once`), read from its file."""
+    (path,) = Path(__file__).parent.glob("0006_*.py")
+    return runpy.run_path(str(path))
 
 
 def batch_function(checked_once: bool = True) -> str:
     """0006's batch path (its one copy of the SQL stays there), with or without the check
     on the unlocked snapshot."""
-    m = _revision("0006")
-    sql = _replace_once(m.BATCH, "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
+    m = _revision_0006()
+    _replace_once = m["_replace_once"]
+    sql: str = _replace_once(m["BATCH"], "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
     if not checked_once:
         return sql
-    unlocked = m.RULES.format(lock="", parsed=m.PARSED)
+    unlocked = m["RULES"].format(lock="", parsed=m["PARSED"])
     sql = _replace_once(
         sql, f"    {unlocked}\n    IF NOT ok THEN\n        RETURN NULL;\n    END IF;\n", ""
     )
-    return _replace_once(
+    result: str = _replace_once(
         sql,
         "EXCEPTION WHEN unique_violation OR SQLSTATE 'CW002' THEN",
         "EXCEPTION WHEN unique_violation OR foreign_key_violation OR SQLSTATE 'CW002' THEN",
     )
+    return result
 
 
 def upgrade() -> None:
