@@ -16,8 +16,8 @@
    each other's row locks, and a batch waiting for one account already holds those before
    it in id order: the larger the batch, the longer the queue. The default is the size
    that queued least on 2026-12-03 (one full run: 250 at 6.4x TPC-B, 500 at 5.9x, 1,000
-   at 5.6x, 2,500 at 4.3x; the first batch phase of a run measured lowest whatever its
-   size, so the order matters too); every run prints the whole sweep.
+   at 5.6x, 2,500 at 4.3x; 1,000 measured 4.9x in the three runs where it came first,
+   so where a phase falls in the run matters too); every run prints the whole sweep.
 
 Ratios are ledger/pgbench, pgbench being the mean of a run before and a run after the
 ledger's (one TPC-B run here varies by up to 2x from the next). Client processes connect
