@@ -1,0 +1,79 @@
+"""`LedgerConnection` talks to libpq directly (`PQexecPrepared`), so what psycopg's cursor
+did for it is its own job: a lost connection is a psycopg `OperationalError` with nothing
+written, never a hang or a half-read answer, and the creation time must be unambiguous."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from domain.ledger import LedgerConnection
+from tests.ledger.conftest import Book
+
+
+def _libpq(database_url: str, **params: str) -> str:
+    url = make_url(database_url).set(drivername="postgresql")
+    return url.update_query_dict(params).render_as_string(hide_password=False)
+
+
+def test_a_lost_connection_is_an_operational_error_and_writes_nothing(
+    book: Book, database_url: str
+) -> None:
+    src, a = book.open("src", limited=False), book.open("a")
+    name = f"ledger-test-{uuid.uuid4().hex[:8]}"
+    with LedgerConnection(_libpq(database_url, application_name=name)) as conn:
+        first = conn.create_transfers([book.transfer("before", src, a, "5")])
+        assert [r.outcome.value for r in first.results] == ["created"]
+        with psycopg.connect(_libpq(database_url), autocommit=True) as admin:
+            ended = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = %s",
+                (name,),
+            ).fetchone()
+        assert ended == (1,)
+        with pytest.raises(psycopg.OperationalError):
+            conn.create_transfers([book.transfer("after", src, a, "7")])
+    assert book.balance(a)[1] == Decimal(5)
+    with book.sessions() as s:
+        assert (
+            s.execute(
+                text("SELECT count(*) FROM ledger_transfers WHERE transfer_id = :t"),
+                {"t": book.id("after")},
+            ).scalar_one()
+            == 0
+        )
+    with LedgerConnection(_libpq(database_url)) as again:  # a new connection posts it once
+        retried = again.create_transfers([book.transfer("after", src, a, "7")])
+    assert [r.outcome.value for r in retried.results] == ["created"]
+    assert book.balance(a)[1] == Decimal(12)
+
+
+def test_a_creation_time_without_a_zone_is_refused_before_anything_is_sent(
+    book: Book, database_url: str
+) -> None:
+    src, a = book.open("src", limited=False), book.open("a")
+    with LedgerConnection(_libpq(database_url)) as conn:
+        with pytest.raises(ValueError, match="timezone-aware"):
+            conn.create_transfers(
+                [book.transfer("naive", src, a, "5")], now=dt.datetime(2026, 12, 3, 9, 0)
+            )
+        created = conn.create_transfers(
+            [book.transfer("aware", src, a, "5")],
+            now=dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+        )
+    (result,) = created.results
+    assert result.transfer is not None
+    assert result.transfer.created_at == dt.datetime(2026, 12, 3, 8, 0, tzinfo=dt.UTC)
+    with book.sessions() as s:  # the text parameter kept the instant, offset and all
+        stored = s.execute(
+            text("SELECT created_at FROM ledger_transfers WHERE transfer_id = :t"),
+            {"t": book.id("aware")},
+        ).scalar_one()
+    assert stored == dt.datetime(2026, 12, 3, 8, 0, tzinfo=dt.UTC)
+    assert book.balance(a)[1] == Decimal(5)
