@@ -15,9 +15,8 @@
    Among 10,000 accounts every two concurrent batches share accounts, so they queue on
    each other's row locks, and a batch waiting for one account already holds those before
    it in id order: the larger the batch, the longer the queue. The default is the size
-   that queued least on 2026-12-03 (one full run: 250 at 6.4x TPC-B, 500 at 5.9x, 1,000
-   at 5.6x, 2,500 at 4.3x; 1,000 measured 4.9x in the three runs where it came first,
-   so where a phase falls in the run matters too); every run prints the whole sweep.
+   that queued least on 2026-12-03 (five full runs: 500 at 5.9-6.2x TPC-B, 250 at
+   5.7-6.4x, 1,000 at 4.7-5.6x, 2,500 at 4.3-4.7x); every run prints the whole sweep.
 
 Ratios are ledger/pgbench, pgbench being the mean of a run before and a run after the
 ledger's (one TPC-B run here varies by up to 2x from the next). Client processes connect
