@@ -300,8 +300,8 @@ def vacuum(db_url: str) -> None:
     """What pgbench does before each of its runs (it vacuums its branches and tellers, the
     rows every transaction updates), here for the accounts every transfer updates: each
     run starts from a table without the dead row versions the runs before it left (over
-    100,000 after a few runs, when autovacuum's one-minute nap had not come round), so the
-    phases do not tax each other in the order they happen to run."""
+    100,000 beside 10,000 live rows after a few runs: autovacuum wakes once a minute and
+    had not caught up), so the phases do not tax each other in the order they run."""
     with psycopg.connect(conninfo(db_url), autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE) accounts")
 
