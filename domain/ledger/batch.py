@@ -28,7 +28,6 @@ from models.ledger import (
     TransferSpec,
 )
 
-CALL = "SELECT ledger_create_transfers(CAST(%s AS jsonb), %s)"
 CONTENTION_SQLSTATES = frozenset({"CW001", "40P01"})
 """Retryable with nothing written: CW001, raised by the function when a concurrent batch
 committed one of its new ids first; 40P01, a deadlock PostgreSQL broke by aborting this

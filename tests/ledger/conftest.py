@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -92,6 +92,15 @@ class Book:
         with self.sessions.begin() as s:
             result = LedgerStore(s).create_transfers(list(specs), **kw)  # type: ignore[arg-type]
         return [r.code or r.outcome.value for r in result.results]
+
+    def stored(self, name: str) -> bool:
+        """Whether the transfer `name` (this book's id for it) is in the table."""
+        with self.sessions() as s:
+            found = s.execute(
+                text("SELECT count(*) FROM ledger_transfers WHERE transfer_id = :t"),
+                {"t": self.id(name)},
+            ).scalar_one()
+        return bool(found)
 
     def balance(self, account_id: str) -> tuple[Decimal, Decimal, Decimal, Decimal]:
         with self.sessions() as s:

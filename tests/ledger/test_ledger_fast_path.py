@@ -22,11 +22,13 @@ import psycopg
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from domain.ledger.batch import CALL, CREATED, decode
+from domain.ledger.batch import CREATED, decode
 from models.ledger import TransferSpec
 from tests.ledger.conftest import answers
 
 AT = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)
+CALL = "SELECT ledger_create_transfers(CAST(%s AS jsonb), %s)"
+"""The function called straight from a psycopg cursor, to compare its raw answers."""
 APPLY_CALLS = (
     "SELECT COALESCE(pg_stat_get_xact_function_calls("
     "'ledger_apply_transfers(jsonb, timestamptz)'::regprocedure), 0)"
