@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -32,6 +31,7 @@ from clearway.supervisor import (
     stop_recorded,
 )
 from tests.factories import application
+from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -123,24 +123,17 @@ def test_a_normal_exit_closes_the_reaper_without_stopping_anything(tmp_path: Pat
 # --- the drill on the real `clearway up` ------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 class Up:
     """`clearway up` in a subprocess with its own data directory and ports."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        self.api_port = _free_port()
+        self.api_port = free_port()
         self.env = os.environ | {
             "CLEARWAY_DATA_DIR": str(data_dir),
             "CLEARWAY_API_PORT": str(self.api_port),
-            "CLEARWAY_TEMPORAL_PORT": str(_free_port()),
-            "CLEARWAY_TEMPORAL_UI_PORT": str(_free_port()),
+            "CLEARWAY_TEMPORAL_PORT": str(free_port()),
+            "CLEARWAY_TEMPORAL_UI_PORT": str(free_port()),
             "CLEARWAY_LOG_FORMAT": "console",
             "CLEARWAY_LOG_LEVEL": "WARNING",
         }

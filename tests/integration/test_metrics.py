@@ -4,7 +4,6 @@ HTTP metrics from the API (admin role). No identifiers or personal data in label
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -13,18 +12,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from clearway.settings import Settings
 from tests.factories import application
+from tests.ports import free_port
 from tests.stack import Stack, running_stack
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest_asyncio.fixture
 async def stack(settings: Settings) -> AsyncIterator[Stack]:
-    with_metrics = settings.model_copy(update={"metrics_port": _free_port()})
+    with_metrics = settings.model_copy(update={"metrics_port": free_port()})
     async with running_stack(with_metrics) as s:
         yield s
 

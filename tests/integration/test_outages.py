@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,19 +21,13 @@ from sqlalchemy import text
 from clearway.embedded import temporal_dev_server
 from clearway.settings import Settings
 from tests.factories import application
+from tests.ports import free_port
 from tests.stack import Stack, running_stack
 
 DEADLINE_S = 4.0
 """The request deadline in these tests: short, so the test is quick; the bound asserted
 below is generous (CI machines are slow), the point is "bounded", not "fast"."""
 BOUND_S = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _assert_unavailable(resp: httpx.Response, code: str) -> None:
@@ -112,7 +105,7 @@ async def test_paused_postgresql_answers_503_in_bounded_time_and_recovers(
 
 
 async def test_temporal_down_answers_503_and_recovers(settings: Settings, tmp_path: Path) -> None:
-    port, ui_port = _free_port(), _free_port()
+    port, ui_port = free_port(), free_port()
     db_file = tmp_path / "temporal.db"
 
     def server() -> contextlib.AbstractContextManager[str]:

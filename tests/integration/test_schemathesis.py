@@ -13,7 +13,6 @@ import asyncio
 import datetime as dt
 import os
 import shutil
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -32,6 +31,7 @@ from clearway.settings import Settings
 from clearway.temporal_client import connect
 from cli.main import _ApiServer
 from tests.conftest import _create_database
+from tests.ports import free_port
 from workers.main import build_workers
 
 ROLES = {
@@ -55,13 +55,6 @@ def _schemathesis() -> str:
     if path is None:
         pytest.fail("schemathesis is not installed (pip install -e '.[dev]')")
     return path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @asynccontextmanager
@@ -147,9 +140,7 @@ async def test_the_api_honours_its_openapi_document(
     # a worker until the request deadline (503). The fuzzer must find only live cases.
     own = _create_database(database_url, f"clearway_fuzz_{uuid.uuid4().hex[:8]}")
     upgrade(Settings(database_url=SecretStr(own)))
-    settings = settings.model_copy(
-        update={"api_port": _free_port(), "database_url": SecretStr(own)}
-    )
+    settings = settings.model_copy(update={"api_port": free_port(), "database_url": SecretStr(own)})
     for role in ROLES:
         (tmp_path / role).mkdir()
     async with served(settings) as base:
