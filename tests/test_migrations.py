@@ -44,6 +44,19 @@ ID_COLLATIONS = (
     " ('ledger_transfers', 'credit_account_id'), ('ledger_transfers', 'pending_id'))"
 )
 
+CHECKS = (
+    "SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint"
+    " WHERE conrelid IN ('accounts'::regclass, 'ledger_transfers'::regclass) AND contype = 'c'"
+)
+DOMAINS = (
+    "SELECT array_agg(column_name || ':' || COALESCE(domain_name, data_type) ORDER BY column_name)"
+    " FROM information_schema.columns WHERE table_schema = current_schema()"
+    " AND (table_name, column_name) IN (('accounts', 'debits_posted'),"
+    " ('accounts', 'pending_credits'), ('ledger_transfers', 'amount'),"
+    " ('ledger_transfers', 'kind'))"
+)
+ENTRY_SOURCE = "SELECT md5(prosrc) FROM pg_proc WHERE proname = 'ledger_create_transfers'"
+
 FOREIGN_KEYS = (
     "SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint"
     " WHERE conrelid = 'ledger_transfers'::regclass AND contype = 'f'"
@@ -53,7 +66,8 @@ FOREIGN_KEYS = (
 def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_url: str) -> None:
     """0005 renames the general function, wraps it and rewrites the exponent lookup; 0006
     adds the batch path and trades the account foreign keys for triggers; 0007 drops the
-    batch path's unlocked check; 0008 orders ids as bytes. Downgrading them must give back
+    batch path's unlocked check; 0008 orders ids as bytes; 0009 moves single-column rules to
+    domains, merges the checks and splits the single fast path out. Downgrading them must give back
     0004's functions, foreign keys, exponents and collations (and 0006's batch path on the
     way), and upgrading again must work (on a scratch database: the suite's own stays at
     head)."""
@@ -68,7 +82,8 @@ def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_
     engine = create_engine(settings.database_url.get_secret_value())
     seen = []
     try:
-        for step in ("0004", "0006", "head", "down to 0006", "down to 0004", "head"):
+        steps = ("0004", "0006", "0008", "head", "down to 0008", "down to 0006", "down to 0004")
+        for step in (*steps, "head"):
             if step.startswith("down to "):
                 command.downgrade(alembic_config(settings), step.removeprefix("down to "))
             else:
@@ -81,13 +96,43 @@ def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_
                         conn.execute(text(FOREIGN_KEYS)).scalar(),
                         conn.execute(text(BATCH_SOURCE)).scalar(),
                         conn.execute(text(ID_COLLATIONS)).scalar(),
+                        conn.execute(text(CHECKS)).scalar(),
+                        conn.execute(text(DOMAINS)).scalar(),
+                        conn.execute(text(ENTRY_SOURCE)).scalar(),
                     )
                 )
     finally:
         engine.dispose()
         with psycopg.connect(libpq, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    at_0004, at_0006, at_head, back_at_0006, downgraded, upgraded = seen
+    at_0004, at_0006, at_0008, at_head, back_at_0008, back_at_0006, downgraded, upgraded = seen
+    assert at_0008[5:] == back_at_0008[5:]
+    assert at_0008[5] == [
+        "ck_accounts_amounts_non_negative",
+        "ck_accounts_credits_within_debits",
+        "ck_accounts_non_negative",
+        "ck_accounts_posted_balance",
+        "ck_ledger_transfers_amount_positive",
+        "ck_ledger_transfers_kind",
+        "ck_ledger_transfers_resolution_names_pending",
+        "ck_ledger_transfers_state",
+        "ck_ledger_transfers_two_accounts",
+    ]
+    assert at_0008[6] == [
+        "amount:numeric",
+        "debits_posted:numeric",
+        "kind:character varying",
+        "pending_credits:numeric",
+    ]
+    assert at_head[5:] == upgraded[5:]
+    assert at_head[5] == ["ck_accounts_balances", "ck_ledger_transfers_shape"]
+    assert at_head[6] == [
+        "amount:ledger_positive_amount",
+        "debits_posted:ledger_nonneg_amount",
+        "kind:ledger_transfer_kind",
+        "pending_credits:ledger_nonneg_amount",
+    ]
+    assert at_head[7] != at_0008[7]
     assert at_0006[3] == back_at_0006[3] != at_head[3] == upgraded[3]
     assert at_0004[3] is None and downgraded[3] is None
     assert at_head[4] == upgraded[4] == ["C"]
@@ -112,6 +157,7 @@ def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_
                 "ledger_accounts_are_permanent",
                 "ledger_apply_transfers",
                 "ledger_create_batch",
+                "ledger_create_single",
                 "ledger_transfers_keep_accounts",
                 "ledger_transfers_name_accounts",
             ]
