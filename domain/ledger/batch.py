@@ -144,6 +144,47 @@ PREPARED = b"clearway_create_transfers"
 PREPARED_CALL = b"SELECT ledger_create_transfers($1::jsonb, $2::timestamptz)"
 
 
+def check_result(pg: pq.abc.PGconn, res: pq.abc.PGresult, encoding: str) -> None:
+    """A failed call as the exception a caller can act on: a lost connection as
+    `OperationalError`, contention as the retryable `LedgerContention`, anything else as
+    psycopg's class for its SQLSTATE."""
+    if res.status in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
+        return
+    if pg.status != pq.ConnStatus.OK:
+        raise psycopg.OperationalError(
+            "the connection to PostgreSQL was lost: "
+            + pg.error_message.decode(encoding, "replace").strip()
+        )
+    exc = psycopg.errors.error_from_result(res, encoding=encoding)
+    if exc.sqlstate in CONTENTION_SQLSTATES:
+        raise contention()
+    raise exc
+
+
+def call_parameters(
+    specs: Sequence[TransferSpec], now: dt.datetime | None
+) -> tuple[list[bytes], dt.datetime]:
+    """The prepared call's two text parameters, and the creation time they carry."""
+    at = now or dt.datetime.now(dt.UTC)
+    if at.tzinfo is None:
+        raise ValueError("the creation time must be timezone-aware")
+    return [encode(specs).encode(), at.isoformat().encode()], at
+
+
+def answer(
+    pg: pq.abc.PGconn,
+    res: pq.abc.PGresult,
+    specs: Sequence[TransferSpec],
+    at: dt.datetime,
+    encoding: str,
+) -> CreateTransfersResult:
+    """The prepared call's result as `specs`' results (or its failure raised)."""
+    check_result(pg, res, encoding)
+    raw = res.get_value(0, 0)
+    assert raw is not None  # the function never returns NULL
+    return decode(bytes(raw).decode(encoding), specs, at)
+
+
 class LedgerConnection:
     """A connection of its own in autocommit mode: each `create_transfers` call is one
     statement and one transaction, the cheapest way a client can post (no ORM session,
@@ -163,31 +204,16 @@ class LedgerConnection:
         self._check(self._pg.prepare(PREPARED, PREPARED_CALL))
 
     def _check(self, res: pq.abc.PGresult) -> None:
-        if res.status in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
-            return
-        if self._pg.status != pq.ConnStatus.OK:
-            raise psycopg.OperationalError(
-                "the connection to PostgreSQL was lost: "
-                + self._pg.error_message.decode(self._encoding, "replace").strip()
-            )
-        exc = psycopg.errors.error_from_result(res, encoding=self._encoding)
-        if exc.sqlstate in CONTENTION_SQLSTATES:
-            raise contention()
-        raise exc
+        check_result(self._pg, res, self._encoding)
 
     def create_transfers(
         self, specs: Sequence[TransferSpec], now: dt.datetime | None = None
     ) -> CreateTransfersResult:
         if not specs:
             return CreateTransfersResult(results=[])
-        at = now or dt.datetime.now(dt.UTC)
-        if at.tzinfo is None:
-            raise ValueError("the creation time must be timezone-aware")
-        res = self._pg.exec_prepared(PREPARED, [encode(specs).encode(), at.isoformat().encode()])
-        self._check(res)
-        raw = res.get_value(0, 0)
-        assert raw is not None  # the function never returns NULL
-        return decode(bytes(raw).decode(self._encoding), specs, at)
+        params, at = call_parameters(specs, now)
+        res = self._pg.exec_prepared(PREPARED, params)
+        return answer(self._pg, res, specs, at, self._encoding)
 
     def close(self) -> None:
         self._conn.close()
