@@ -22,8 +22,10 @@
    that queued least on 2026-12-03 (five full runs: 500 at 5.9-6.2x TPC-B, 250 at
    5.7-6.4x, 1,000 at 4.7-5.6x, 2,500 at 4.3-4.7x); every run prints the whole sweep.
 
-Ratios are ledger/pgbench, pgbench being the mean of a run before and a run after the
-ledger's (one TPC-B run here varies by up to 2x from the next). Client processes connect
+Ratios are ledger/pgbench, pgbench being the mean of three runs: before the ledger's,
+between the two rounds of single transfers, and after (one TPC-B run here varies by up to
+2x from the next; the single-transfer clients alternate, async then blocking, twice, and
+each figure is the mean of its two runs). Client processes connect
 and build their transfers (`TransferSpec`s, the caller's input), then start together at a
 barrier and count only what committed before the common deadline, as pgbench does; each
 reports its CPU time per call (the Python client's share of the two cores: encoding, the
@@ -403,6 +405,25 @@ def _summary(results: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
     }
 
 
+COUNTS = ("refused", "contention_retries")
+"""Summed over the runs, not averaged."""
+
+
+def mean_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Runs of one phase as one figure: the mean of each number (p99 included), and the
+    runs' own transfers/s kept beside it."""
+    merged: dict[str, Any] = {
+        key: sum(r[key] for r in runs) / (1 if key in COUNTS else len(runs))
+        for key in runs[0]
+        if all(r[key] is not None for r in runs)
+    }
+    merged.update(
+        {k: v for k, v in runs[0].items() if k not in merged},
+        runs_tps=[round(r["tps"], 1) for r in runs],
+    )
+    return merged
+
+
 def vacuum(db_url: str) -> None:
     """What pgbench does before each of its runs (it vacuums its branches and tellers, the
     rows every transaction updates), here for the accounts every transfer updates: each
@@ -533,10 +554,23 @@ def main() -> int:
         single_hot = run_ledger_async(
             db_url, hot, args.clients, args.async_procs, args.seconds, "sh"
         )
-        single_cold = run_ledger_async(
-            db_url, cold, args.clients, args.async_procs, args.seconds, "sc"
-        )
-        single_blocking = run_ledger(db_url, cold, args.clients, args.seconds, 1, "sb")
+        # the two clients alternate, twice each: a run's figure here moves by a fifth from
+        # one phase to the next, and whichever went first after the accounts were funded
+        # came out behind
+        rounds = []
+        for i in range(2):
+            rounds.append(
+                (
+                    run_ledger_async(
+                        db_url, cold, args.clients, args.async_procs, args.seconds, "sc"
+                    ),
+                    run_ledger(db_url, cold, args.clients, args.seconds, 1, "sb"),
+                )
+            )
+            if i == 0:  # TPC-B between the rounds too: the baseline moves as much as they do
+                pgbench_between = run_pgbench(db_url, args.clients, secs, scale)
+        single_cold = mean_of([r[0] for r in rounds])
+        single_blocking = mean_of([r[1] for r in rounds])
         single_session = run_ledger(
             db_url, cold, args.clients, args.seconds, 1, "ss", via_session=True
         )
@@ -550,16 +584,19 @@ def main() -> int:
         batch_hot = run_ledger(db_url, hot, args.clients, args.seconds, args.batch_size, "bh")
         clean, verify_s = check_books(db_url)
         # TPC-B on this machine varies by 2x from run to run (checkpoints, other tenants):
-        # the baseline is the mean of a run before and a run after the ledger's.
+        # the baseline is the mean of a run before, one between and one after the ledger's.
         pgbench_last = run_pgbench(db_url, args.clients, secs, scale)
-        pgbench = (pgbench_first + pgbench_last) / 2
+        pgbench_runs = [pgbench_first, pgbench_between, pgbench_last]
+        pgbench = sum(pgbench_runs) / len(pgbench_runs)
     figures = {
         "clients": args.clients,
         "seconds": args.seconds,
         "batch_size": args.batch_size,
         "pgbench_tps": round(pgbench, 1),
-        "pgbench_runs_tps": [round(pgbench_first, 1), round(pgbench_last, 1)],
+        "pgbench_runs_tps": [round(x, 1) for x in pgbench_runs],
         "single_tps": round(single_cold["tps"], 1),
+        "single_runs_tps": single_cold["runs_tps"],
+        "single_blocking_runs_tps": single_blocking["runs_tps"],
         "batch_tps": round(batch_cold["tps"], 1),
         "single_ratio": round(single_cold["tps"] / pgbench, 2),
         "single_async_procs": args.async_procs,
@@ -608,7 +645,8 @@ def main() -> int:
         c = args.clients
         print(
             f"pgbench TPC-B ({c} clients)        {pgbench:10.1f} tps  "
-            f"(mean of {pgbench_first:.1f} before and {pgbench_last:.1f} after the ledger runs)"
+            f"(mean of {pgbench_first:.1f} before, {pgbench_between:.1f} between the single"
+            f" rounds and {pgbench_last:.1f} after the ledger runs)"
         )
         for name, r in (
             ("single, cold (10,000 accts)", single_cold),
@@ -622,8 +660,9 @@ def main() -> int:
             print(
                 f"{name:31s} {r['tps']:10.1f} transfers/s  ratio {r['tps'] / pgbench:5.2f}  "
                 f"p50 {r['p50_ms'] or 0:8.2f} ms  p99 {r['p99_ms'] or 0:8.2f} ms  "
-                f"(refused {r['refused']}, contention retries {r['contention_retries']}, "
+                f"(refused {r['refused']:.0f}, contention retries {r['contention_retries']:.0f}, "
                 f"client CPU {r['client_cpu_us']:.0f} µs per call)"
+                + (f"  runs {r['runs_tps']}" if "runs_tps" in r else "")
             )
         print(
             f"{'single, cold, pgbench as client':31s} {driven:10.1f} transfers/s  ratio "

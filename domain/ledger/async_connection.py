@@ -13,7 +13,8 @@ processes with a blocking connection each (bench/README.md).
 Same calls, same answers, same errors as `LedgerConnection` (the encoding, decoding and
 error mapping are shared): `LedgerContention` for contention, psycopg's classes by SQLSTATE,
 `OperationalError` for a lost connection, with nothing written by a call that failed. One
-call at a time per connection (concurrent callers of one connection queue on a lock); a
+call at a time per connection (concurrent callers of one connection queue, first come
+first served); a
 call cancelled while PostgreSQL works does not cancel the statement, whose answer is read
 and dropped before the connection's next call is sent.
 """
@@ -40,9 +41,8 @@ class AsyncLedgerConnection:
         self._pg = conn.pgconn
         self._encoding = conn.info.encoding
         self._loop = asyncio.get_running_loop()
-        self._lock = asyncio.Lock()
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._busy = False
+        self._queued: list[asyncio.Future[None]] = []
         self._waiter: asyncio.Future[pq.abc.PGresult] | None = None
         self._result: pq.abc.PGresult | None = None
         self._broken: BaseException | None = None
@@ -72,27 +72,44 @@ class AsyncLedgerConnection:
         return answer(self._pg, res, specs, at, self._encoding)
 
     async def _roundtrip(self, send: Callable[[], None]) -> pq.abc.PGresult:
-        """Send one command and wait for its last result (the reader collects it)."""
-        async with self._lock:
-            await self._idle.wait()  # a cancelled call's answer is drained first
-            if self._broken is not None:
-                raise psycopg.OperationalError(f"the connection is unusable: {self._broken}")
-            waiter: asyncio.Future[pq.abc.PGresult] = self._loop.create_future()
-            self._waiter, self._result = waiter, None
-            self._idle.clear()
+        """Send one command and wait for its last result (the reader collects it). While a
+        command is in flight (another caller's, or a cancelled caller's whose answer is
+        still to be drained) the next caller queues; on the common path, a free connection,
+        nothing here suspends before the send."""
+        while self._busy:
+            turn: asyncio.Future[None] = self._loop.create_future()
+            self._queued.append(turn)
             try:
-                send()
-                while self._pg.flush():  # the rest of a large batch: wait until writable
-                    writable: asyncio.Future[None] = self._loop.create_future()
-                    self._loop.add_writer(self._fd, writable.set_result, None)
-                    try:
-                        await writable
-                    finally:
-                        self._loop.remove_writer(self._fd)
-            except BaseException as exc:
-                self._fail(exc)
+                await turn
+            except asyncio.CancelledError:
+                if turn.done() and not turn.cancelled():
+                    self._next()  # the turn it was given goes to the next in line
                 raise
-            return await waiter
+        if self._broken is not None:
+            raise psycopg.OperationalError(f"the connection is unusable: {self._broken}")
+        waiter: asyncio.Future[pq.abc.PGresult] = self._loop.create_future()
+        self._waiter, self._result, self._busy = waiter, None, True
+        try:
+            send()
+            while self._pg.flush():  # the rest of a large batch: wait until writable
+                writable: asyncio.Future[None] = self._loop.create_future()
+                self._loop.add_writer(self._fd, writable.set_result, None)
+                try:
+                    await writable
+                finally:
+                    self._loop.remove_writer(self._fd)
+        except BaseException as exc:
+            self._fail(exc)
+            raise
+        return await waiter
+
+    def _next(self) -> None:
+        """The connection is free: wake the first caller still waiting for it."""
+        while self._queued:
+            turn = self._queued.pop(0)
+            if not turn.done():
+                turn.set_result(None)
+                return
 
     def _readable(self) -> None:
         pg = self._pg
@@ -110,7 +127,8 @@ class AsyncLedgerConnection:
     def _done(self) -> None:
         waiter, result = self._waiter, self._result
         self._waiter = self._result = None
-        self._idle.set()
+        self._busy = False
+        self._next()
         if waiter is None or waiter.done():
             return  # nothing in flight (a notice), or its caller was cancelled
         if result is None:
@@ -122,7 +140,8 @@ class AsyncLedgerConnection:
         self._broken = exc
         self._loop.remove_reader(self._fd)
         waiter, self._waiter = self._waiter, None
-        self._idle.set()
+        self._busy = False
+        self._next()
         if waiter is not None and not waiter.done():
             waiter.set_exception(
                 psycopg.OperationalError(f"the connection to PostgreSQL was lost: {exc}")

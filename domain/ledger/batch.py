@@ -1,7 +1,7 @@
 """One `create_transfers` batch, as one call of the ledger's PostgreSQL function.
 
 The rules (idempotency by id, account flags, two-phase resolution, linked chains) live in
-`ledger_create_transfers` (migrations 0004 to 0008), which applies a batch of any size
+`ledger_create_transfers` (migrations 0004 to 0009), which applies a batch of any size
 under its row locks in one round trip and returns one result per transfer. This module
 only encodes the batch and decodes the results, for the two ways in: `LedgerStore` inside
 a caller's SQLAlchemy transaction, and `LedgerConnection` for throughput callers that want
@@ -32,8 +32,9 @@ CONTENTION_SQLSTATES = frozenset({"CW001", "40P01"})
 """Retryable with nothing written: CW001, raised by the function when a concurrent batch
 committed one of its new ids first; 40P01, a deadlock PostgreSQL broke by aborting this
 transaction (all lock orders in the function are ids ascending, transfers before accounts,
-except where the single-transfer fast path hands a refusal to the general function after
-locking both accounts: a replay of the same id committed in between can then deadlock)."""
+except where the single-transfer fast path hands a refusal or a replayed id to the general
+function after locking both accounts: a concurrent call for the same id can then
+deadlock)."""
 
 
 ERRORS_BY_CODE: dict[str, type[LedgerError]] = {
