@@ -413,7 +413,7 @@ def mean_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Runs of one phase as one figure: the mean of each number (p99 included), and the
     runs' own transfers/s kept beside it."""
     merged: dict[str, Any] = {
-        key: sum(r[key] for r in runs) / (1 if key in COUNTS else len(runs))
+        key: sum(r[key] for r in runs) if key in COUNTS else sum(r[key] for r in runs) / len(runs)
         for key in runs[0]
         if all(r[key] is not None for r in runs)
     }
