@@ -35,7 +35,7 @@ ledger.
 Prints figures only; nothing is asserted about timings (the machine is shared and noisy).
 
 Usage: python bench/ledger.py [--clients 8] [--seconds 10] [--batch-size 500]
-       [--sweep 250,1000,2500] [--json]
+       [--sweep 250,1000,2500] [--async-procs 1] [--json]
 """
 
 from __future__ import annotations

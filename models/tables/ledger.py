@@ -40,7 +40,7 @@ NONNEG_AMOUNT = DOMAIN("ledger_nonneg_amount", MONEY, check="VALUE >= 0", create
 """An account's running totals (posted and pending debits and credits). Single-column rules
 are domains, not table checks (migration 0009): PostgreSQL keeps a domain's checks planned
 in its type cache, while it reads every table check back from its stored text for each
-INSERT or UPDATE, which had cost a single transfer more than its two writes."""
+INSERT or UPDATE (a third of a single transfer's server instructions before 0009)."""
 POSITIVE_AMOUNT = DOMAIN("ledger_positive_amount", MONEY, check="VALUE > 0", create_type=False)
 TRANSFER_KIND = DOMAIN(
     "ledger_transfer_kind",

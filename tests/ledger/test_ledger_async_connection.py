@@ -31,8 +31,10 @@ async def test_answers_are_the_blocking_connections(book: Book, database_url: st
     `LedgerConnection` gives for the same calls on another book."""
     seen: dict[str, list[list[str]]] = {}
     for way in ("async", "blocking"):
-        src, a, b = book.open(f"{way}-src", limited=False), book.open(f"{way}-a"), book.open(
-            f"{way}-b"
+        src, a, b = (
+            book.open(f"{way}-src", limited=False),
+            book.open(f"{way}-a"),
+            book.open(f"{way}-b"),
         )
         calls = [
             [book.transfer(f"{way}-1", src, a, "10.50")],
@@ -51,19 +53,21 @@ async def test_answers_are_the_blocking_connections(book: Book, database_url: st
         seen[way] = [_outcomes(r) for r in results]
         assert book.balance(a)[:2] == (Decimal("0.50"), Decimal("10.50"))
         assert book.balance(b)[1] == Decimal("3.50")
-    assert seen["async"] == seen["blocking"] == [
-        ["created"],
-        ["exists"],
-        ["exists_with_different_fields"],
-        ["exceeds_credits"],
-        ["created", "created"],
-        [],
-    ]
+    assert (
+        seen["async"]
+        == seen["blocking"]
+        == [
+            ["created"],
+            ["exists"],
+            ["exists_with_different_fields"],
+            ["exceeds_credits"],
+            ["created", "created"],
+            [],
+        ]
+    )
 
 
-async def test_many_calls_at_once_each_get_their_own_answer(
-    book: Book, database_url: str
-) -> None:
+async def test_many_calls_at_once_each_get_their_own_answer(book: Book, database_url: str) -> None:
     """Eight connections on one loop, and twenty callers sharing a ninth (they queue on its
     lock): every transfer is created once, every caller sees its own, the books verify."""
     src, a = book.open("src", limited=False), book.open("a")
@@ -161,10 +165,7 @@ async def test_a_batch_larger_than_the_socket_buffer_is_sent_whole(
     """5,000 transfers are about 1 MB of JSON: libpq cannot write it at once on a
     non-blocking socket, so the call waits for the socket to drain between writes."""
     src, a = book.open("src", limited=False), book.open("a")
-    specs = [
-        book.transfer(f"big-{i}", src, a, "0.01", reference="r" * 120)
-        for i in range(5000)
-    ]
+    specs = [book.transfer(f"big-{i}", src, a, "0.01", reference="r" * 120) for i in range(5000)]
     async with await AsyncLedgerConnection.connect(_libpq(database_url)) as conn:
         result = await conn.create_transfers(specs)
     assert {r.outcome.value for r in result.results} == {"created"}
