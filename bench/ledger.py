@@ -382,10 +382,15 @@ def run_ledger_async(
         )
         for p in range(procs)
     ]
-    for p in ps:
+    return _collect(ps, queue, seconds)
+
+
+def _collect(procs: list[Any], queue: Any, seconds: float) -> dict[str, Any]:
+    """Start the client processes, gather one report from each, summarise."""
+    for p in procs:
         p.start()
-    results = [queue.get() for _ in ps]
-    for p in ps:
+    results = [queue.get() for _ in procs]
+    for p in procs:
         p.join()
     return _summary(results, seconds)
 
@@ -464,12 +469,7 @@ def run_ledger(
         )
         for i in range(clients)
     ]
-    for p in procs:
-        p.start()
-    results = [queue.get() for _ in procs]
-    for p in procs:
-        p.join()
-    return _summary(results, seconds)
+    return _collect(procs, queue, seconds)
 
 
 def run_batched(db_url: str, accounts: list[str], clients: int, seconds: float) -> dict[str, Any]:

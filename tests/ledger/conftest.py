@@ -153,3 +153,21 @@ def answers(raw: str, batch: list[dict[str, Any]], at: dt.datetime) -> list[dict
         if r["transfer"] is not None:
             r["transfer"]["seq"] = seqs.index(r["transfer"]["seq"])
     return results
+
+
+def libpq(database_url: str, **params: str) -> str:
+    """The suite's SQLAlchemy URL as a libpq conninfo, with extra parameters."""
+    url = make_url(database_url).set(drivername="postgresql")
+    return url.update_query_dict(params).render_as_string(hide_password=False)
+
+
+def terminate(database_url: str, application_name: str) -> int:
+    """End the backends of one application (a lost connection, on demand): how many."""
+    with psycopg.connect(libpq(database_url), autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = %s",
+            (application_name,),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])

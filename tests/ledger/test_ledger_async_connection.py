@@ -11,15 +11,9 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from domain.ledger import AsyncLedgerConnection, LedgerConnection, LedgerStore
-from tests.ledger.conftest import Book
-
-
-def _libpq(database_url: str, **params: str) -> str:
-    url = make_url(database_url).set(drivername="postgresql")
-    return url.update_query_dict(params).render_as_string(hide_password=False)
+from tests.ledger.conftest import Book, libpq, terminate
 
 
 def _outcomes(result: object) -> list[str]:
@@ -45,10 +39,10 @@ async def test_answers_are_the_blocking_connections(book: Book, database_url: st
             [],
         ]
         if way == "async":
-            async with await AsyncLedgerConnection.connect(_libpq(database_url)) as conn:
+            async with await AsyncLedgerConnection.connect(libpq(database_url)) as conn:
                 results = [await conn.create_transfers(c) for c in calls]
         else:
-            with LedgerConnection(_libpq(database_url)) as blocking:
+            with LedgerConnection(libpq(database_url)) as blocking:
                 results = [blocking.create_transfers(c) for c in calls]
         seen[way] = [_outcomes(r) for r in results]
         assert book.balance(a)[:2] == (Decimal("0.50"), Decimal("10.50"))
@@ -71,7 +65,7 @@ async def test_many_calls_at_once_each_get_their_own_answer(book: Book, database
     """Eight connections on one loop, and twenty callers sharing a ninth (they queue on its
     lock): every transfer is created once, every caller sees its own, the books verify."""
     src, a = book.open("src", limited=False), book.open("a")
-    conns = [await AsyncLedgerConnection.connect(_libpq(database_url)) for _ in range(9)]
+    conns = [await AsyncLedgerConnection.connect(libpq(database_url)) for _ in range(9)]
     try:
 
         async def client(i: int) -> list[str]:
@@ -109,8 +103,8 @@ async def test_a_cancelled_call_leaves_the_connection_usable_and_its_transfer_on
     runs when the lock goes (cancelling the caller does not cancel PostgreSQL), its answer
     is read and dropped, and the connection's next call gets its own answer."""
     src, a = book.open("src", limited=False), book.open("a")
-    async with await AsyncLedgerConnection.connect(_libpq(database_url)) as conn:
-        with psycopg.connect(_libpq(database_url)) as blocker:
+    async with await AsyncLedgerConnection.connect(libpq(database_url)) as conn:
+        with psycopg.connect(libpq(database_url)) as blocker:
             blocker.execute("SELECT 1 FROM accounts WHERE account_id = %s FOR UPDATE", (a,))
             call = asyncio.create_task(conn.create_transfers([book.transfer("t1", src, a, "5")]))
             await asyncio.sleep(0.3)
@@ -134,17 +128,11 @@ async def test_a_lost_connection_is_an_operational_error_and_writes_nothing(
 ) -> None:
     src, a = book.open("src", limited=False), book.open("a")
     name = f"ledger-async-{uuid.uuid4().hex[:8]}"
-    conn = await AsyncLedgerConnection.connect(_libpq(database_url, application_name=name))
+    conn = await AsyncLedgerConnection.connect(libpq(database_url, application_name=name))
     try:
         first = await conn.create_transfers([book.transfer("before", src, a, "5")])
         assert _outcomes(first) == ["created"]
-        with psycopg.connect(_libpq(database_url), autocommit=True) as admin:
-            ended = admin.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE application_name = %s",
-                (name,),
-            ).fetchone()
-        assert ended == (1,)
+        assert terminate(database_url, name) == 1
         with pytest.raises(psycopg.OperationalError):
             await conn.create_transfers([book.transfer("after", src, a, "7")])
         with pytest.raises(psycopg.OperationalError):  # and stays refused, never hangs
@@ -153,7 +141,7 @@ async def test_a_lost_connection_is_an_operational_error_and_writes_nothing(
         await conn.close()
     assert book.balance(a)[1] == Decimal(5)
     assert not book.stored("after")
-    async with await AsyncLedgerConnection.connect(_libpq(database_url)) as again:
+    async with await AsyncLedgerConnection.connect(libpq(database_url)) as again:
         retried = await again.create_transfers([book.transfer("after", src, a, "7")])
     assert _outcomes(retried) == ["created"]
     assert book.balance(a)[1] == Decimal(12)
@@ -166,7 +154,7 @@ async def test_a_batch_larger_than_the_socket_buffer_is_sent_whole(
     non-blocking socket, so the call waits for the socket to drain between writes."""
     src, a = book.open("src", limited=False), book.open("a")
     specs = [book.transfer(f"big-{i}", src, a, "0.01", reference="r" * 120) for i in range(5000)]
-    async with await AsyncLedgerConnection.connect(_libpq(database_url)) as conn:
+    async with await AsyncLedgerConnection.connect(libpq(database_url)) as conn:
         result = await conn.create_transfers(specs)
     assert {r.outcome.value for r in result.results} == {"created"}
     assert book.balance(a)[1] == Decimal(50)

@@ -11,15 +11,9 @@ from decimal import Decimal
 import psycopg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from domain.ledger import LedgerConnection
-from tests.ledger.conftest import Book
-
-
-def _libpq(database_url: str, **params: str) -> str:
-    url = make_url(database_url).set(drivername="postgresql")
-    return url.update_query_dict(params).render_as_string(hide_password=False)
+from tests.ledger.conftest import Book, libpq, terminate
 
 
 def test_a_lost_connection_is_an_operational_error_and_writes_nothing(
@@ -27,21 +21,15 @@ def test_a_lost_connection_is_an_operational_error_and_writes_nothing(
 ) -> None:
     src, a = book.open("src", limited=False), book.open("a")
     name = f"ledger-test-{uuid.uuid4().hex[:8]}"
-    with LedgerConnection(_libpq(database_url, application_name=name)) as conn:
+    with LedgerConnection(libpq(database_url, application_name=name)) as conn:
         first = conn.create_transfers([book.transfer("before", src, a, "5")])
         assert [r.outcome.value for r in first.results] == ["created"]
-        with psycopg.connect(_libpq(database_url), autocommit=True) as admin:
-            ended = admin.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE application_name = %s",
-                (name,),
-            ).fetchone()
-        assert ended == (1,)
+        assert terminate(database_url, name) == 1
         with pytest.raises(psycopg.OperationalError):
             conn.create_transfers([book.transfer("after", src, a, "7")])
     assert book.balance(a)[1] == Decimal(5)
     assert not book.stored("after")
-    with LedgerConnection(_libpq(database_url)) as again:  # a new connection posts it once
+    with LedgerConnection(libpq(database_url)) as again:  # a new connection posts it once
         retried = again.create_transfers([book.transfer("after", src, a, "7")])
     assert [r.outcome.value for r in retried.results] == ["created"]
     assert book.balance(a)[1] == Decimal(12)
@@ -51,7 +39,7 @@ def test_a_creation_time_without_a_zone_is_refused_before_anything_is_sent(
     book: Book, database_url: str
 ) -> None:
     src, a = book.open("src", limited=False), book.open("a")
-    with LedgerConnection(_libpq(database_url)) as conn:
+    with LedgerConnection(libpq(database_url)) as conn:
         with pytest.raises(ValueError, match="timezone-aware"):
             conn.create_transfers(
                 [book.transfer("naive", src, a, "5")], now=dt.datetime(2026, 12, 3, 9, 0)
