@@ -56,6 +56,11 @@ DOMAINS = (
     " ('ledger_transfers', 'kind'))"
 )
 ENTRY_SOURCE = "SELECT md5(prosrc) FROM pg_proc WHERE proname = 'ledger_create_transfers'"
+CHECK_RULES = (
+    "SELECT array_agg(pg_get_constraintdef(oid) ORDER BY conname) FROM pg_constraint"
+    " WHERE conrelid IN ('accounts'::regclass, 'ledger_transfers'::regclass) AND contype = 'c'"
+)
+SINGLE_SOURCE = "SELECT md5(prosrc) FROM pg_proc WHERE proname = 'ledger_create_single'"
 
 FOREIGN_KEYS = (
     "SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint"
@@ -67,7 +72,8 @@ def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_
     """0005 renames the general function, wraps it and rewrites the exponent lookup; 0006
     adds the batch path and trades the account foreign keys for triggers; 0007 drops the
     batch path's unlocked check; 0008 orders ids as bytes; 0009 moves single-column rules to
-    domains, merges the checks and splits the single fast path out. Downgrading them must give back
+    domains, merges the checks and splits the single fast path out; 0010 writes the checks as
+    functions of the row and adds the typed single path. Downgrading them must give back
     0004's functions, foreign keys, exponents and collations (and 0006's batch path on the
     way), and upgrading again must work (on a scratch database: the suite's own stays at
     head)."""
@@ -82,7 +88,17 @@ def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_
     engine = create_engine(settings.database_url.get_secret_value())
     seen = []
     try:
-        steps = ("0004", "0006", "0008", "head", "down to 0008", "down to 0006", "down to 0004")
+        steps = (
+            "0004",
+            "0006",
+            "0008",
+            "0009",
+            "head",
+            "down to 0009",
+            "down to 0008",
+            "down to 0006",
+            "down to 0004",
+        )
         for step in (*steps, "head"):
             if step.startswith("down to "):
                 command.downgrade(alembic_config(settings), step.removeprefix("down to "))
@@ -99,14 +115,39 @@ def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_
                         conn.execute(text(CHECKS)).scalar(),
                         conn.execute(text(DOMAINS)).scalar(),
                         conn.execute(text(ENTRY_SOURCE)).scalar(),
+                        conn.execute(text(CHECK_RULES)).scalar(),
+                        conn.execute(text(SINGLE_SOURCE)).scalar(),
                     )
                 )
     finally:
         engine.dispose()
         with psycopg.connect(libpq, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    at_0004, at_0006, at_0008, at_head, back_at_0008, back_at_0006, downgraded, upgraded = seen
-    assert at_0008[5:] == back_at_0008[5:]
+    (
+        at_0004,
+        at_0006,
+        at_0008,
+        at_0009,
+        at_head,
+        back_at_0009,
+        back_at_0008,
+        back_at_0006,
+        downgraded,
+        upgraded,
+    ) = seen
+    # (0009's downgrade restores 0003's checks by meaning, not by stored text)
+    assert at_0008[5:8] == back_at_0008[5:8]
+    assert at_0009 == back_at_0009
+    assert at_0009[5] == at_head[5] == ["ck_accounts_balances", "ck_ledger_transfers_shape"]
+    assert (
+        at_head[8]
+        == upgraded[8]
+        == [
+            "CHECK (ledger_account_holds(accounts.*))",
+            "CHECK (ledger_transfer_holds(ledger_transfers.*))",
+        ]
+    )
+    assert at_0009[8] != at_head[8] and at_0009[9] != at_head[9] == upgraded[9]
     assert at_0008[5] == [
         "ck_accounts_amounts_non_negative",
         "ck_accounts_credits_within_debits",
@@ -154,10 +195,13 @@ def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_
         == sorted(
             [
                 *at_0004[0],
+                "ledger_account_holds",
                 "ledger_accounts_are_permanent",
                 "ledger_apply_transfers",
                 "ledger_create_batch",
                 "ledger_create_single",
+                "ledger_create_single_typed",
+                "ledger_transfer_holds",
                 "ledger_transfers_keep_accounts",
                 "ledger_transfers_name_accounts",
             ]

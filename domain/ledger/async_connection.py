@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import psycopg
 from psycopg import pq
 
-from domain.ledger.batch import PREPARED, PREPARED_CALL, answer, call_parameters, check_result
+from domain.ledger.batch import PREPARED_STATEMENTS, answer, call_parameters, check_result
 from models.ledger import CreateTransfersResult, TransferSpec
 
 
@@ -54,9 +55,11 @@ class AsyncLedgerConnection:
     async def connect(cls, conninfo: str) -> AsyncLedgerConnection:
         conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
         self = cls(conn)
+        pg = self._pg
         try:
-            res = await self._roundtrip(lambda: self._pg.send_prepare(PREPARED, PREPARED_CALL))
-            check_result(self._pg, res, self._encoding)
+            for name, statement in PREPARED_STATEMENTS:
+                res = await self._roundtrip(functools.partial(pg.send_prepare, name, statement))
+                check_result(pg, res, self._encoding)
         except BaseException:
             await self.close()
             raise
@@ -67,8 +70,8 @@ class AsyncLedgerConnection:
     ) -> CreateTransfersResult:
         if not specs:
             return CreateTransfersResult(results=[])
-        params, at = call_parameters(specs, now)
-        res = await self._roundtrip(lambda: self._pg.send_query_prepared(PREPARED, params))
+        name, params, at = call_parameters(specs, now)
+        res = await self._roundtrip(lambda: self._pg.send_query_prepared(name, params))
         return answer(self._pg, res, specs, at, self._encoding)
 
     async def _roundtrip(self, send: Callable[[], None]) -> pq.abc.PGresult:

@@ -1,7 +1,7 @@
 """One `create_transfers` batch, as one call of the ledger's PostgreSQL function.
 
 The rules (idempotency by id, account flags, two-phase resolution, linked chains) live in
-`ledger_create_transfers` (migrations 0004 to 0009), which applies a batch of any size
+`ledger_create_transfers` (migrations 0004 to 0010), which applies a batch of any size
 under its row locks in one round trip and returns one result per transfer. This module
 only encodes the batch and decodes the results, for the two ways in: `LedgerStore` inside
 a caller's SQLAlchemy transaction, and `LedgerConnection` for throughput callers that want
@@ -24,6 +24,7 @@ from clearway.contract import LedgerContention, LedgerError, error_types
 from domain.ledger.money import at_exponent
 from models.ledger import (
     CreateTransfersResult,
+    TransferKind,
     TransferResult,
     TransferSpec,
 )
@@ -143,6 +144,17 @@ def contention() -> LedgerContention:
 
 PREPARED = b"clearway_create_transfers"
 PREPARED_CALL = b"SELECT ledger_create_transfers($1::jsonb, $2::timestamptz)"
+PREPARED_SINGLE = b"clearway_create_single"
+PREPARED_SINGLE_CALL = (
+    b"SELECT COALESCE(ledger_create_single_typed($1, $2, $3, $4, $5, $6, $7, $8::timestamptz),"
+    b" ledger_apply_transfers($9::text::jsonb, $8::timestamptz))"
+)
+"""One single-phase transfer with its fields as parameters (migration 0010): the fast path
+without jsonb, and, only if it declines, the general function on the same transfer as JSON
+(`$9` stays text until then: COALESCE evaluates its second argument only when the first is
+NULL)."""
+PREPARED_STATEMENTS = ((PREPARED, PREPARED_CALL), (PREPARED_SINGLE, PREPARED_SINGLE_CALL))
+"""What a connection prepares once (`LedgerConnection`, `AsyncLedgerConnection`)."""
 
 
 def check_result(pg: pq.abc.PGconn, res: pq.abc.PGresult, encoding: str) -> None:
@@ -164,12 +176,38 @@ def check_result(pg: pq.abc.PGconn, res: pq.abc.PGresult, encoding: str) -> None
 
 def call_parameters(
     specs: Sequence[TransferSpec], now: dt.datetime | None
-) -> tuple[list[bytes], dt.datetime]:
-    """The prepared call's two text parameters, and the creation time they carry."""
+) -> tuple[bytes, list[bytes], dt.datetime]:
+    """Which prepared call to make, its text parameters, and the creation time they carry:
+    one single-phase, unlinked transfer goes with its fields as parameters (the typed fast
+    path), anything else as one JSON batch."""
     at = now or dt.datetime.now(dt.UTC)
     if at.tzinfo is None:
         raise ValueError("the creation time must be timezone-aware")
-    return [encode(specs).encode(), at.isoformat().encode()], at
+    batch = encode(specs).encode()
+    stamp = at.isoformat().encode()
+    if len(specs) == 1:
+        sp = specs[0]
+        if (
+            sp.kind is TransferKind.SINGLE
+            and not sp.linked
+            and sp.pending_id is None
+            and sp.timeout_seconds is None
+            and sp.debit_account_id is not None
+            and sp.credit_account_id is not None
+            and sp.amount is not None
+            and sp.currency is not None
+        ):
+            fields = (
+                sp.transfer_id,
+                sp.debit_account_id,
+                sp.credit_account_id,
+                str(sp.amount),
+                sp.currency,
+                sp.code,
+                sp.reference,
+            )
+            return PREPARED_SINGLE, [*(f.encode() for f in fields), stamp, batch], at
+    return PREPARED, [batch, stamp], at
 
 
 def answer(
@@ -202,7 +240,8 @@ class LedgerConnection:
         self._conn = psycopg.connect(conninfo, autocommit=True)
         self._pg = self._conn.pgconn
         self._encoding = self._conn.info.encoding
-        self._check(self._pg.prepare(PREPARED, PREPARED_CALL))
+        for name, statement in PREPARED_STATEMENTS:
+            self._check(self._pg.prepare(name, statement))
 
     def _check(self, res: pq.abc.PGresult) -> None:
         check_result(self._pg, res, self._encoding)
@@ -212,8 +251,8 @@ class LedgerConnection:
     ) -> CreateTransfersResult:
         if not specs:
             return CreateTransfersResult(results=[])
-        params, at = call_parameters(specs, now)
-        res = self._pg.exec_prepared(PREPARED, params)
+        name, params, at = call_parameters(specs, now)
+        res = self._pg.exec_prepared(name, params)
         return answer(self._pg, res, specs, at, self._encoding)
 
     def close(self) -> None:

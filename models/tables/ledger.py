@@ -2,11 +2,11 @@
 them) and the append-only transfer log they are recomputed from (`clearway ledger verify`).
 
 The database itself refuses what must never happen, whatever code path writes: an account
-breaking its flags (check constraints and domains, migration 0009), a transfer of nothing
-or to itself, a pending
-transfer resolved twice (a unique index on `pending_id`), a transfer id reused (primary key),
-a transfer naming an account that does not exist, an account deleted or renamed (triggers,
-migration 0006: they keep the foreign keys' rule without the foreign keys' row locks).
+breaking its flags (check constraints and domains, migrations 0009 and 0010), a transfer of
+nothing or to itself, a pending transfer resolved twice (a unique index on `pending_id`), a
+transfer id reused (primary key), a transfer naming an account that does not exist, an
+account deleted or renamed (triggers, migration 0006: they keep the foreign keys' rule without
+the foreign keys' row locks).
 """
 
 from __future__ import annotations
@@ -61,13 +61,9 @@ class Account(Base):
 
     __tablename__ = "accounts"
     __table_args__ = (
-        CheckConstraint(
-            "posted_balance = credits_posted - debits_posted"
-            " AND (allow_negative OR posted_balance >= pending_debits)"
-            " AND (NOT credits_must_not_exceed_debits"
-            " OR debits_posted >= credits_posted + pending_credits)",
-            name="ck_accounts_balances",
-        ),
+        # posted_balance = credits_posted - debits_posted, and the two flags (migration
+        # 0010: a function of the row, whose small tree PostgreSQL re-reads per statement)
+        CheckConstraint("ledger_account_holds(accounts)", name="ck_accounts_balances"),
         Index("ix_accounts_customer_id", "customer_id"),
     )
 
@@ -115,11 +111,10 @@ class LedgerTransfer(Base):
 
     __tablename__ = "ledger_transfers"
     __table_args__ = (
+        # two different accounts, a state exactly on pending rows, a pending_id exactly on
+        # resolutions (migration 0010, as for accounts)
         CheckConstraint(
-            "debit_account_id <> credit_account_id"
-            " AND (kind = 'pending') = (state IS NOT NULL)"
-            " AND (kind LIKE '%\\_pending') = (pending_id IS NOT NULL)",
-            name="ck_ledger_transfers_shape",
+            "ledger_transfer_holds(ledger_transfers)", name="ck_ledger_transfers_shape"
         ),
         Index("ix_ledger_transfers_debit", "debit_account_id", "seq"),
         Index("ix_ledger_transfers_credit", "credit_account_id", "seq"),

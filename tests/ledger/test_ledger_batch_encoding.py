@@ -13,7 +13,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.ledger.batch import created, encode
+from domain.ledger.batch import PREPARED, PREPARED_SINGLE, call_parameters, created, encode
 from domain.ledger.money import at_exponent
 from models.ledger import (
     CreateTransfersResult,
@@ -131,3 +131,40 @@ def test_created_matches_the_models_built_one_by_one() -> None:
     got = created([41, 42], batch, at)
     assert got == expected
     assert [str(r.transfer.amount) for r in got.results if r.transfer] == ["12.50", "7"]
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(specs(), min_size=1, max_size=2))
+def test_one_complete_single_transfer_goes_typed_everything_else_as_json(
+    batch: list[TransferSpec],
+) -> None:
+    """The typed call (migration 0010) carries exactly the fields the fast path reads, and
+    the batch as JSON for the general function; any other batch goes whole as JSON."""
+    at = dt.datetime(2026, 12, 3, 8, 30, tzinfo=dt.UTC)
+    name, params, stamp = call_parameters(batch, at)
+    assert stamp == at
+    wire = encode(batch).encode()
+    sp = batch[0]
+    single = (
+        len(batch) == 1
+        and sp.kind is TransferKind.SINGLE
+        and not sp.linked
+        and sp.pending_id is None
+        and sp.timeout_seconds is None
+        and None not in (sp.debit_account_id, sp.credit_account_id, sp.amount, sp.currency)
+    )
+    if not single:
+        assert (name, params) == (PREPARED, [wire, at.isoformat().encode()])
+        return
+    assert name == PREPARED_SINGLE
+    fields = [p.decode() for p in params[:7]]
+    assert fields == [
+        sp.transfer_id,
+        sp.debit_account_id,
+        sp.credit_account_id,
+        str(sp.amount),
+        sp.currency,
+        sp.code,
+        sp.reference,
+    ]
+    assert params[7:] == [at.isoformat().encode(), wire]

@@ -1,4 +1,5 @@
-"""The single-transfer fast path (migration 0005) against the general function, differentially.
+"""The single-transfer fast path (migrations 0005, 0009, 0010) against the general function,
+differentially.
 
 For random account states (flags, closed, frozen owners, balances near the limits, another
 currency) and random one-transfer batches (valid and invalid amounts, replayed ids with the
@@ -6,13 +7,16 @@ same or different fields, unknown or identical accounts, two-phase kinds), the s
 made twice in one transaction, rolled back in between: with the fast path and without it.
 Results, balances and the stored transfer must be identical, and the fast path must have
 answered alone exactly when the general function's answer is a new single-phase transfer:
-it takes all of the commonest case and nothing else.
+it takes all of the commonest case and nothing else. Single-phase transfers are also made a
+third time through the typed call the Python clients prepare for one transfer (migration
+0010: the fields as parameters, the JSON only for the general function's fallback).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,13 +26,15 @@ import psycopg
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from domain.ledger.batch import CREATED, decode
+from domain.ledger.batch import CREATED, PREPARED_SINGLE_CALL, decode
 from models.ledger import TransferSpec
 from tests.ledger.conftest import answers
 
 AT = dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC)
 CALL = "SELECT ledger_create_transfers(CAST(%s AS jsonb), %s)"
 """The function called straight from a psycopg cursor, to compare its raw answers."""
+TYPED_CALL = re.sub(r"\$(\d)", r"%(p\1)s", PREPARED_SINGLE_CALL.decode())
+"""The clients' typed single call, with psycopg's placeholders."""
 APPLY_CALLS = (
     "SELECT COALESCE(pg_stat_get_xact_function_calls("
     "'ledger_apply_transfers(jsonb, timestamptz)'::regprocedure), 0)"
@@ -187,10 +193,15 @@ def _snapshot(cur: psycopg.Cursor[Any], ids: dict[str, str], tid: str) -> Any:
 
 
 def call(
-    cur: psycopg.Cursor[Any], batch: list[dict[str, Any]], fast: bool, at: dt.datetime
+    cur: psycopg.Cursor[Any],
+    batch: list[dict[str, Any]],
+    fast: bool,
+    at: dt.datetime,
+    typed: bool = False,
 ) -> tuple[Any, bool]:
-    """One call of the ledger function with the fast paths on or off: (the result as callers
-    decode it, or the error's SQLSTATE; whether the general function was called)."""
+    """One call of the ledger function with the fast paths on or off, or the clients' typed
+    call for one transfer: (the result as callers decode it, or the error's SQLSTATE;
+    whether the general function was called)."""
     cur.execute(
         "SELECT set_config('clearway.ledger_fast_path', %s, true)", ["on" if fast else "off"]
     )
@@ -198,7 +209,13 @@ def call(
     before = apply_calls(cur)
     cur.execute("SAVEPOINT call")
     try:
-        cur.execute(CALL, (json.dumps(batch), at))
+        if typed:
+            (item,) = batch
+            fields = ("id", "debit", "credit", "amount", "currency", "code", "reference")
+            params: dict[str, Any] = {f"p{i}": item[f] for i, f in enumerate(fields, start=1)}
+            cur.execute(TYPED_CALL, {**params, "p8": at, "p9": json.dumps(batch)})
+        else:
+            cur.execute(CALL, (json.dumps(batch), at))
         row = cur.fetchone()
         assert row is not None
         result: Any = answers(row[0], batch, at)
@@ -247,10 +264,18 @@ def test_the_fast_path_answers_exactly_like_the_general_function(
             cur.execute("ROLLBACK TO SAVEPOINT state")
             fast, fell_through = call(cur, [item], fast=True, at=AT)
             fast_books = _snapshot(cur, ids, item["id"])
+            typed = None
+            if case.kind == "single":
+                cur.execute("ROLLBACK TO SAVEPOINT state")
+                typed = call(cur, [item], fast=True, at=AT, typed=True)
+                typed_books = _snapshot(cur, ids, item["id"])
         finally:
             conn.rollback()
     assert fast == general
     assert fast_books == general_books
+    if typed is not None:
+        assert typed == (fast, fell_through)
+        assert typed_books == general_books
     created_single = (
         isinstance(general, list) and general[0]["outcome"] == "created" and case.kind == "single"
     )
