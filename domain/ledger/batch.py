@@ -147,12 +147,14 @@ PREPARED_CALL = b"SELECT ledger_create_transfers($1::jsonb, $2::timestamptz)"
 PREPARED_SINGLE = b"clearway_create_single"
 PREPARED_SINGLE_CALL = (
     b"SELECT COALESCE(ledger_create_single_typed($1, $2, $3, $4, $5, $6, $7, $8::timestamptz),"
-    b" ledger_apply_transfers($9::text::jsonb, $8::timestamptz))"
+    b" ledger_apply_transfers(jsonb_build_array(jsonb_build_object('id', $1::text,"
+    b" 'kind', 'single', 'debit', $2::text, 'credit', $3::text, 'amount', $4::text,"
+    b" 'currency', $5::text, 'code', $6::text, 'reference', $7::text)), $8::timestamptz))"
 )
 """One single-phase transfer with its fields as parameters (migration 0010): the fast path
-without jsonb, and, only if it declines, the general function on the same transfer as JSON
-(`$9` stays text until then: COALESCE evaluates its second argument only when the first is
-NULL)."""
+without jsonb and, only if it declines, the general function on the same transfer, built
+into JSON by PostgreSQL (COALESCE evaluates its second argument only when the first is
+NULL), so the client encodes no JSON for a single transfer."""
 PREPARED_STATEMENTS = ((PREPARED, PREPARED_CALL), (PREPARED_SINGLE, PREPARED_SINGLE_CALL))
 """What a connection prepares once (`LedgerConnection`, `AsyncLedgerConnection`)."""
 
@@ -183,7 +185,6 @@ def call_parameters(
     at = now or dt.datetime.now(dt.UTC)
     if at.tzinfo is None:
         raise ValueError("the creation time must be timezone-aware")
-    batch = encode(specs).encode()
     stamp = at.isoformat().encode()
     if len(specs) == 1:
         sp = specs[0]
@@ -197,17 +198,21 @@ def call_parameters(
             and sp.amount is not None
             and sp.currency is not None
         ):
-            fields = (
-                sp.transfer_id,
-                sp.debit_account_id,
-                sp.credit_account_id,
-                str(sp.amount),
-                sp.currency,
-                sp.code,
-                sp.reference,
+            return (
+                PREPARED_SINGLE,
+                [
+                    sp.transfer_id.encode(),
+                    sp.debit_account_id.encode(),
+                    sp.credit_account_id.encode(),
+                    str(sp.amount).encode(),
+                    sp.currency.encode(),
+                    sp.code.encode(),
+                    sp.reference.encode(),
+                    stamp,
+                ],
+                at,
             )
-            return PREPARED_SINGLE, [*(f.encode() for f in fields), stamp, batch], at
-    return PREPARED, [batch, stamp], at
+    return PREPARED, [encode(specs).encode(), stamp], at
 
 
 def answer(

@@ -9,7 +9,8 @@ Results, balances and the stored transfer must be identical, and the fast path m
 answered alone exactly when the general function's answer is a new single-phase transfer:
 it takes all of the commonest case and nothing else. Single-phase transfers are also made a
 third time through the typed call the Python clients prepare for one transfer (migration
-0010: the fields as parameters, the JSON only for the general function's fallback).
+0010: the fields as parameters; PostgreSQL builds the general function's JSON from them
+when the fast path declines).
 """
 
 from __future__ import annotations
@@ -213,7 +214,7 @@ def call(
             (item,) = batch
             fields = ("id", "debit", "credit", "amount", "currency", "code", "reference")
             params: dict[str, Any] = {f"p{i}": item[f] for i, f in enumerate(fields, start=1)}
-            cur.execute(TYPED_CALL, {**params, "p8": at, "p9": json.dumps(batch)})
+            cur.execute(TYPED_CALL, {**params, "p8": at})
         else:
             cur.execute(CALL, (json.dumps(batch), at))
         row = cur.fetchone()
