@@ -2,7 +2,7 @@
 flags, single- and two-phase transfers, linked batches, idempotency by transfer id.
 
 No Temporal, no FastAPI. The rules for moving money run in one place, the PostgreSQL
-function `ledger_create_transfers` (migrations 0004 to 0009); activities, the API and the
+function `ledger_create_transfers` (migrations 0004 to 0010); activities, the API and the
 CLI reach it through `LedgerStore` (inside their transaction), throughput callers and the
 bench through `LedgerConnection` (one autocommit call per batch) or, from asyncio code,
 `AsyncLedgerConnection` (the same call on a non-blocking connection).

@@ -2,7 +2,7 @@
 
 `create_transfers` is the one write path (deposits, camt.054 credits, expiry, the bench
 all come through it). A batch is one call of the PostgreSQL function
-`ledger_create_transfers` (migrations 0004 to 0009), however many transfers it holds, which
+`ledger_create_transfers` (migrations 0004 to 0010), however many transfers it holds, which
 is how a ledger on PostgreSQL gets fast. Inside the function, three paths with one set of
 rules:
 
