@@ -181,38 +181,43 @@ def call_parameters(
 ) -> tuple[bytes, list[bytes], dt.datetime]:
     """Which prepared call to make, its text parameters, and the creation time they carry:
     one single-phase, unlinked transfer goes with its fields as parameters (the typed fast
-    path), anything else as one JSON batch."""
+    path), anything else as one JSON batch. A field with a NUL goes as JSON too: libpq ends
+    a text parameter at its first NUL, so the typed call would store a truncated id or
+    reference, where the JSON carries the escape `\\u0000`, which PostgreSQL refuses for
+    text (an error, nothing written)."""
     at = now or dt.datetime.now(dt.UTC)
     if at.tzinfo is None:
         raise ValueError("the creation time must be timezone-aware")
     stamp = at.isoformat().encode()
-    if len(specs) == 1:
-        sp = specs[0]
-        if (
-            sp.kind is TransferKind.SINGLE
-            and not sp.linked
-            and sp.pending_id is None
-            and sp.timeout_seconds is None
-            and sp.debit_account_id is not None
-            and sp.credit_account_id is not None
-            and sp.amount is not None
-            and sp.currency is not None
-        ):
-            return (
-                PREPARED_SINGLE,
-                [
-                    sp.transfer_id.encode(),
-                    sp.debit_account_id.encode(),
-                    sp.credit_account_id.encode(),
-                    str(sp.amount).encode(),
-                    sp.currency.encode(),
-                    sp.code.encode(),
-                    sp.reference.encode(),
-                    stamp,
-                ],
-                at,
-            )
+    fields = _typed_fields(specs[0]) if len(specs) == 1 else None
+    if fields is not None:
+        return PREPARED_SINGLE, [*(f.encode() for f in fields), stamp], at
     return PREPARED, [encode(specs).encode(), stamp], at
+
+
+def _typed_fields(sp: TransferSpec) -> list[str] | None:
+    """The typed call's first seven parameters, if the transfer can go that way."""
+    if (
+        sp.kind is not TransferKind.SINGLE
+        or sp.linked
+        or sp.pending_id is not None
+        or sp.timeout_seconds is not None
+        or sp.debit_account_id is None
+        or sp.credit_account_id is None
+        or sp.amount is None
+        or sp.currency is None
+    ):
+        return None
+    fields = [
+        sp.transfer_id,
+        sp.debit_account_id,
+        sp.credit_account_id,
+        str(sp.amount),
+        sp.currency,
+        sp.code,
+        sp.reference,
+    ]
+    return None if any("\x00" in f for f in fields) else fields
 
 
 def answer(

@@ -153,6 +153,17 @@ def test_one_complete_single_transfer_goes_typed_everything_else_as_json(
         and sp.pending_id is None
         and sp.timeout_seconds is None
         and None not in (sp.debit_account_id, sp.credit_account_id, sp.amount, sp.currency)
+        and not any(
+            "\x00" in (f or "")
+            for f in (
+                sp.transfer_id,
+                sp.debit_account_id,
+                sp.credit_account_id,
+                sp.currency,
+                sp.code,
+                sp.reference,
+            )
+        )
     )
     if not single:
         assert (name, params) == (PREPARED, [wire, at.isoformat().encode()])

@@ -58,3 +58,18 @@ def test_a_creation_time_without_a_zone_is_refused_before_anything_is_sent(
         ).scalar_one()
     assert stored == dt.datetime(2026, 12, 3, 8, 0, tzinfo=dt.UTC)
     assert book.balance(a)[1] == Decimal(5)
+
+
+def test_a_nul_in_a_single_transfer_is_refused_whole_never_truncated(
+    book: Book, database_url: str
+) -> None:
+    """libpq ends a text parameter at its first NUL: the typed single call must not carry
+    one (it would store `ref` for `ref\\x00tail`, or another transfer's id); the JSON call
+    refuses it, and nothing is written."""
+    src, a = book.open("src", limited=False), book.open("a")
+    spec = book.transfer("nul", src, a, "5").model_copy(update={"reference": "ref\x00tail"})
+    with LedgerConnection(libpq(database_url)) as conn:
+        with pytest.raises(psycopg.errors.UntranslatableCharacter):
+            conn.create_transfers([spec])
+    assert not book.stored("nul")
+    assert book.balance(a)[1] == Decimal(0)
