@@ -61,6 +61,11 @@ CHECK_RULES = (
     " WHERE conrelid IN ('accounts'::regclass, 'ledger_transfers'::regclass) AND contype = 'c'"
 )
 SINGLE_SOURCE = "SELECT md5(prosrc) FROM pg_proc WHERE proname = 'ledger_create_single'"
+ACCOUNTS_STORAGE = (
+    "SELECT COALESCE(c.reloptions, '{}') || ARRAY[t.tgtype::text] FROM pg_class c"
+    " JOIN pg_trigger t ON t.tgrelid = c.oid AND t.tgname = 'ledger_accounts_are_permanent'"
+    " WHERE c.oid = 'accounts'::regclass"
+)
 
 FOREIGN_KEYS = (
     "SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint"
@@ -73,7 +78,8 @@ def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_
     adds the batch path and trades the account foreign keys for triggers; 0007 drops the
     batch path's unlocked check; 0008 orders ids as bytes; 0009 moves single-column rules to
     domains, merges the checks and splits the single fast path out; 0010 writes the checks as
-    functions of the row and adds the typed single path. Downgrading them must give back
+    functions of the row and adds the typed single path; 0011 rewrites the batch path, turns
+    the accounts' permanence trigger into an AFTER trigger. Downgrading them must give back
     0004's functions, foreign keys, exponents and collations (and 0006's batch path on the
     way), and upgrading again must work (on a scratch database: the suite's own stays at
     head)."""
@@ -93,7 +99,9 @@ def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_
             "0006",
             "0008",
             "0009",
+            "0010",
             "head",
+            "down to 0010",
             "down to 0009",
             "down to 0008",
             "down to 0006",
@@ -117,6 +125,7 @@ def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_
                         conn.execute(text(ENTRY_SOURCE)).scalar(),
                         conn.execute(text(CHECK_RULES)).scalar(),
                         conn.execute(text(SINGLE_SOURCE)).scalar(),
+                        conn.execute(text(ACCOUNTS_STORAGE)).scalar(),
                     )
                 )
     finally:
@@ -128,7 +137,9 @@ def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_
         at_0006,
         at_0008,
         at_0009,
+        at_0010,
         at_head,
+        back_at_0010,
         back_at_0009,
         back_at_0008,
         back_at_0006,
@@ -138,6 +149,12 @@ def test_the_ledger_fast_path_migrations_downgrade_and_upgrade_cleanly(database_
     # (0009's downgrade restores 0003's checks by meaning, not by stored text)
     assert at_0008[5:8] == back_at_0008[5:8]
     assert at_0009 == back_at_0009
+    assert at_0010 == back_at_0010
+    # 0011: the batch path changes; the trigger fires after the row (tgtype 25: row, after,
+    # delete, update) instead of before (27); 0005's fillfactor stays
+    assert at_0010[3] != at_head[3] == upgraded[3]
+    assert at_0010[10] == ["fillfactor=80", "27"]
+    assert at_head[10] == upgraded[10] == ["fillfactor=80", "25"]
     assert at_0009[5] == at_head[5] == ["ck_accounts_balances", "ck_ledger_transfers_shape"]
     assert (
         at_head[8]
