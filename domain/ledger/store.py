@@ -2,17 +2,17 @@
 
 `create_transfers` is the one write path (deposits, camt.054 credits, expiry, the bench
 all come through it). A batch is one call of the PostgreSQL function
-`ledger_create_transfers` (migrations 0004 to 0010), however many transfers it holds, which
+`ledger_create_transfers` (migrations 0004 to 0011), however many transfers it holds, which
 is how a ledger on PostgreSQL gets fast. Inside the function, three paths with one set of
 rules:
 
 - one new single-phase transfer that succeeds: read the id, lock both accounts, one INSERT
   and one UPDATE (0005);
 - a batch of new single-phase transfers that all succeed: its shape checked from the JSON,
-  inserted, then the accounts locked, every rule checked set-based on the locked rows and
-  the balances updated in one statement, so only that last part runs under the locks
-  (0006; 0007 dropped a first check on an unlocked snapshot, which cost a tenth of the
-  batch's CPU to spare doomed batches an INSERT that their subtransaction rolls back);
+  folded into one row per account and inserted, then the accounts locked and the balances
+  updated in one statement that checks every rule on the locked rows, so only the lock and
+  that UPDATE run under the locks (0006, 0007; 0011 moved the rest out from under them:
+  concurrent batches spent three quarters of their time queued on each other's locks);
 - anything else, or a fast path that finds a refusal before it writes: the general
   function (0004), which locks the transfers the batch names and every account involved in
   id order, applies the transfers one by one to the locked balances in memory (linked
