@@ -119,6 +119,8 @@ LOCKED = """
                 posted_balance = a.posted_balance + v.cp - v.dp
             FROM unnest(a_id, a_cur, a_debited, a_dp, a_cp, a_low, a_high)
                  AS v(account_id, currency, debited, dp, cp, low, high)
+            -- (the ANY repeats the join so the planner can reach accounts by primary key
+            -- instead of scanning them all)
             WHERE a.account_id = v.account_id AND a.account_id = ANY(a_id)
             -- the balances before the batch are the new ones less the batch's own moves
             RETURNING a.customer_id, v.debited, COALESCE(
